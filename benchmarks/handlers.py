@@ -1,0 +1,5 @@
+"""Handlers the benchmarks serve."""
+
+
+def echo(event, context):
+    return event

@@ -1,0 +1,108 @@
+"""``python -m ric [HANDLER]``: the only place that reads argv and the environment.
+
+Exit status: 0 for ``--help``/``--version``; 1 when the handler cannot be
+loaded (after reporting it to ``/runtime/init/error``) or the Runtime API
+fails for good; 2 for a bad command line or environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ric import __version__
+from ric.client import RuntimeClient
+from ric.config import RuntimeConfig
+from ric.errors import ConfigError, InitError, RuntimeApiError
+from ric.handler import load_handler
+from ric.log import runtime_line, write
+from ric.loop import Processor, run
+from ric.marshal import Codec
+from ric.protocol import RequestBuilder
+from ric.transport import Connection, parse_address
+
+__all__ = ["USAGE", "main"]
+
+USAGE = """\
+usage: python -m ric [HANDLER]
+       ric [HANDLER]
+
+Serve an AWS Lambda handler through the Lambda Runtime API.
+
+HANDLER is MODULE.FUNCTION (also pkg.mod.func or pkg/mod.func), imported
+from LAMBDA_TASK_ROOT (default: the current directory). Without it, the
+_HANDLER environment variable is used.
+
+environment:
+  AWS_LAMBDA_RUNTIME_API  HOST:PORT of the Runtime API (required)
+  _HANDLER                the handler, when none is given as an argument
+  LAMBDA_TASK_ROOT        where the handler's code is
+
+options:
+  -h, --help              show this help and exit
+  --version               show the version and exit
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if args and args[0] == "--version":
+        sys.stdout.write(f"ric {__version__}\n")
+        return 0
+    try:
+        if len(args) > 1 or (args and args[0].startswith("-")):
+            raise ConfigError(f"unexpected arguments: {' '.join(args)} (see --help)")
+        config = RuntimeConfig.from_environ(os.environ, args[0] if args else None, os.getcwd())
+        client = _client(config.runtime_api)
+    except ConfigError as exc:
+        sys.stderr.write(f"ric: error: {exc.message}\n")
+        return 2
+    # Output must reach the log before the environment is frozen or killed.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    return _serve(config, client)
+
+
+def _client(runtime_api: str) -> RuntimeClient:
+    try:
+        host, port = parse_address(runtime_api)
+    except ValueError as exc:
+        raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
+    user_agent = f"ric/{__version__} python/{sys.version.split()[0]}"
+    return RuntimeClient(Connection(host, port), RequestBuilder(runtime_api, user_agent), write)
+
+
+def _serve(config: RuntimeConfig, client: RuntimeClient) -> int:
+    try:
+        handler = load_handler(config.handler, config.task_root)
+    except InitError as exc:
+        return _report_init_error(client, exc)
+    codec = Codec()
+    if config.initialization_type != "on-demand":
+        # Init runs ahead of any caller here, so pay for orjson now, not later.
+        codec.load_orjson()
+    processor = Processor(handler, config, codec, os.environ, os.getcwd())
+    try:
+        run(client, processor, write)
+    except RuntimeApiError as exc:
+        write(runtime_line("ERROR", exc.message))
+        return 1
+    return 0
+
+
+def _report_init_error(client: RuntimeClient, error: InitError) -> int:
+    from ric.report import init_report
+
+    report = init_report(error)
+    write(report.log_text)
+    try:
+        client.post_init_error(report)
+    except RuntimeApiError as exc:
+        write(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

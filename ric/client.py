@@ -1,0 +1,150 @@
+"""The Runtime API calls of one runtime, with their retry and failure rules.
+
+Runtime API reference: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
+
+After the first event, each result is posted together with the next
+``GET /next`` in one write (HTTP/1.1 pipelining, RFC 9112 section 9.3): the
+Runtime API answers them in order, and the runtime saves a write, a wake-up
+and a round trip per invocation.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ric.errors import RuntimeApiError, TransportError, UnexpectedStatus
+from ric.log import runtime_line
+from ric.protocol import ErrorReport, parse_invocation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ric.protocol import Invocation, RequestBuilder
+    from ric.transport import Transport
+    from ric.wire import Response
+
+    Outcome = tuple[bytes, str] | ErrorReport
+
+__all__ = ["Retry", "RuntimeClient"]
+
+
+class Retry:
+    """Bounded exponential backoff for ``GET /next``."""
+
+    __slots__ = ("attempts", "first_delay", "max_delay")
+
+    def __init__(self, attempts: int = 8, first_delay: float = 0.05, max_delay: float = 2.0):
+        self.attempts = attempts
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (from 0)."""
+        return min(self.first_delay * 2.0**attempt, self.max_delay)
+
+
+class RuntimeClient:
+    """Waits for events and posts outcomes over one transport."""
+
+    __slots__ = ("_log", "_requests", "_retry", "_transport")
+
+    def __init__(
+        self,
+        transport: Transport,
+        requests: RequestBuilder,
+        log: Callable[[str], None],
+        retry: Retry | None = None,
+    ) -> None:
+        self._transport = transport
+        self._requests = requests
+        self._log = log
+        self._retry = retry or Retry()
+
+    def next_invocation(self, pending: bool = False) -> Invocation:
+        """Wait for the next event; transport failures and 5xx are retried, then raised.
+
+        With ``pending``, a ``GET /next`` was already sent and the first attempt
+        reads its answer.
+        """
+        retry = self._retry
+        for attempt in range(retry.attempts):
+            try:
+                if pending:
+                    pending = False
+                    response = self._transport.receive()
+                else:
+                    response = self._transport.request(self._requests.next)
+                if response.status == 200:
+                    return parse_invocation(response)
+            except TransportError as exc:
+                failure = str(exc)
+            else:
+                if response.status < 500:
+                    raise _unexpected("invocation/next", response)
+                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
+            if attempt + 1 < retry.attempts:
+                delay = retry.delay(attempt)
+                self._warn(f"invocation/next failed ({failure}); retry in {delay:g} s")
+                time.sleep(delay)
+        raise RuntimeApiError(
+            f"invocation/next failed {retry.attempts} times, giving up: {failure}"
+        )
+
+    def complete(self, invocation: Invocation, outcome: Outcome) -> Invocation:
+        """Post the outcome and wait for the next event, both in one write."""
+        if self._post(invocation, outcome, self._requests.next):
+            return self.next_invocation(pending=True)
+        return self.next_invocation()
+
+    def complete_last(self, invocation: Invocation, outcome: Outcome) -> None:
+        """Post the outcome of the last invocation this runtime will serve."""
+        self._post(invocation, outcome, b"")
+
+    def post_init_error(self, report: ErrorReport) -> None:
+        head, body = self._requests.init_error(report)
+        response = self._transport.request(head, body)
+        if not 200 <= response.status < 300:
+            raise _unexpected("init/error", response)
+
+    def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
+        """Post; False when the connection failed (and a pipelined request with it)."""
+        if isinstance(outcome, ErrorReport):
+            what, (head, body) = "error", self._requests.error(invocation, outcome)
+        else:
+            what, (head, body) = "response", self._requests.response(invocation, *outcome)
+        try:
+            response = self._transport.request(head, body, then)
+        except TransportError as exc:
+            # Only this invocation's result is lost: say so and go on.
+            self._warn(f"invocation {invocation.request_id}: {what} not delivered: {exc}")
+            return False
+        status = response.status
+        if not 200 <= status < 300:  # the Runtime API answers 202 Accepted
+            self._warn(
+                f"invocation {invocation.request_id}: {what} rejected: {_reason(what, response)}"
+            )
+        return True
+
+    def _warn(self, message: str) -> None:
+        self._log(runtime_line("WARNING", message))
+
+
+def _reason(what: str, response: Response) -> str:
+    if response.status == 410:
+        return "the invocation had already ended (410 Gone, e.g. timed out)"
+    if response.status == 413:
+        return f"the {what} is larger than the Runtime API accepts (413)"
+    return f"HTTP {response.status}: {_excerpt(response.body)}"
+
+
+def _unexpected(what: str, response: Response) -> UnexpectedStatus:
+    return UnexpectedStatus(
+        f"{what} answered HTTP {response.status}: {_excerpt(response.body)}",
+        response.status,
+        response.body,
+    )
+
+
+def _excerpt(body: bytes) -> str:
+    return body[:200].decode("utf-8", "replace")

@@ -1,0 +1,161 @@
+"""The context object handed to handlers, compatible with awslambdaric's.
+
+Attribute names and types follow the Python runtime's documented context
+(https://docs.aws.amazon.com/lambda/latest/dg/python-context.html).
+The invocation in progress is kept in a ``ContextVar`` so it stays right under
+threads and asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextvars import ContextVar
+
+from ric.errors import ContextUnmarshalError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ric.config import RuntimeConfig
+    from ric.protocol import Invocation
+
+__all__ = [
+    "Client",
+    "ClientContext",
+    "CognitoIdentity",
+    "LambdaContext",
+    "current_context",
+    "make_context",
+]
+
+current_context: ContextVar[LambdaContext | None] = ContextVar("ric_current_context", default=None)
+
+
+class CognitoIdentity:
+    """``context.identity``: set for invocations through the AWS Mobile SDK."""
+
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self, fields: dict[str, Any] | None = None) -> None:
+        fields = fields or {}
+        self.cognito_identity_id = fields.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = fields.get("cognitoIdentityPoolId")
+
+    def __repr__(self) -> str:
+        return f"CognitoIdentity({_fields(self)})"
+
+
+class Client:
+    """``context.client_context.client``: the calling mobile application."""
+
+    __slots__ = (
+        "app_package_name",
+        "app_title",
+        "app_version_code",
+        "app_version_name",
+        "installation_id",
+    )
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.installation_id = fields.get("installation_id")
+        self.app_title = fields.get("app_title")
+        self.app_version_name = fields.get("app_version_name")
+        self.app_version_code = fields.get("app_version_code")
+        self.app_package_name = fields.get("app_package_name")
+
+    def __repr__(self) -> str:
+        return f"Client({_fields(self)})"
+
+
+class ClientContext:
+    """``context.client_context``: what the caller passed in ``X-Amz-Client-Context``."""
+
+    __slots__ = ("client", "custom", "env")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        client = fields.get("client")
+        self.client = Client(client) if isinstance(client, dict) else None
+        self.custom = fields.get("custom")
+        self.env = fields.get("env")
+
+    def __repr__(self) -> str:
+        return f"ClientContext({_fields(self)})"
+
+
+class LambdaContext:
+    """The second argument of every handler."""
+
+    __slots__ = (
+        "_deadline_ms",
+        "aws_request_id",
+        "client_context",
+        "function_name",
+        "function_version",
+        "identity",
+        "invoked_function_arn",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+        "tenant_id",
+    )
+
+    def __init__(
+        self,
+        invocation: Invocation,
+        config: RuntimeConfig,
+        identity: CognitoIdentity,
+        client_context: ClientContext | None,
+    ) -> None:
+        self.aws_request_id = invocation.request_id
+        self.invoked_function_arn = invocation.function_arn
+        self.tenant_id = invocation.tenant_id
+        self._deadline_ms = invocation.deadline_ms
+        self.function_name = config.function_name
+        self.function_version = config.function_version
+        self.memory_limit_in_mb = config.memory_limit_in_mb
+        self.log_group_name = config.log_group_name
+        self.log_stream_name = config.log_stream_name
+        self.identity = identity
+        self.client_context = client_context
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation's deadline, never negative."""
+        return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+    def log(self, message: object) -> None:
+        """Write ``message`` to the function's log as it is (no newline added)."""
+        sys.stdout.write(str(message))
+
+    def __repr__(self) -> str:
+        return f"LambdaContext({_fields(self)})"
+
+
+def make_context(invocation: Invocation, config: RuntimeConfig) -> LambdaContext:
+    """The context of ``invocation``; bad Client-Context or Cognito JSON raises."""
+    client_context = None
+    if invocation.client_context:
+        client_context = ClientContext(_object(invocation.client_context, "Client Context"))
+    identity = CognitoIdentity()
+    if invocation.cognito_identity:
+        identity = CognitoIdentity(_object(invocation.cognito_identity, "Cognito Identity"))
+    return LambdaContext(invocation, config, identity, client_context)
+
+
+def _object(text: str, what: str) -> dict[str, Any]:
+    # Rare headers: the stdlib parser gives the messages awslambdaric users know.
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ContextUnmarshalError(f"Unable to parse {what} JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ContextUnmarshalError(f"Unable to parse {what} JSON: not a JSON object")
+    return value
+
+
+def _fields(obj: object) -> str:
+    names = [name for name in type(obj).__slots__ if not name.startswith("_")]  # type: ignore[attr-defined]
+    return ", ".join(f"{name}={getattr(obj, name)!r}" for name in sorted(names))

@@ -1,0 +1,82 @@
+"""Turning a handler string into a callable, as the managed Python runtime does.
+
+``module.func``, ``pkg.sub.mod.func`` and ``pkg/sub/mod.func`` are accepted;
+the task root comes first on ``sys.path``. Every failure is an
+:class:`~ric.errors.InitError` worded as awslambdaric words it, carrying the
+original exception so its traceback can be reported.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ric.errors import (
+    BuiltInModuleConflict,
+    HandlerNotFound,
+    ImportModuleError,
+    InitError,
+    MalformedHandlerName,
+    UserCodeSyntaxError,
+    UserInitError,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+    Handler = Callable[[Any, Any], Any]
+
+__all__ = ["load_handler", "split_handler"]
+
+
+def split_handler(handler: str) -> tuple[str, str]:
+    """``(module name, function name)``; the module name may still contain ``/``."""
+    module, sep, function = handler.rpartition(".")
+    if not sep:
+        raise MalformedHandlerName(
+            f"Bad handler '{handler}': not enough values to unpack (expected 2, got 1)"
+        )
+    return module, function
+
+
+def load_handler(handler: str, task_root: str) -> Handler:
+    """Import the handler's module from ``task_root`` and return the function."""
+    module_name, function_name = split_handler(handler)
+    if task_root not in sys.path[:1]:
+        sys.path.insert(0, task_root)
+    module = _import(module_name)
+    try:
+        function: Handler = getattr(module, function_name)
+    except AttributeError:
+        raise HandlerNotFound(
+            f"Handler '{function_name}' missing on module '{module_name}'"
+        ) from None
+    return function
+
+
+def _import(module_name: str) -> ModuleType:
+    if module_name.partition(".")[0] in sys.builtin_module_names:
+        raise BuiltInModuleConflict(f"Cannot use built-in module {module_name} as a handler module")
+    import importlib  # already loaded by the interpreter: free
+
+    try:
+        return importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise _with_cause(
+            ImportModuleError(f"Unable to import module '{module_name}': {exc}"), exc
+        ) from None
+    except SyntaxError as exc:
+        raise _with_cause(
+            UserCodeSyntaxError(f"Syntax error in module '{module_name}': {exc}"), exc
+        ) from None
+    except Exception as exc:
+        raise _with_cause(UserInitError(str(exc), type(exc).__name__), exc) from None
+
+
+def _with_cause(error: InitError, cause: BaseException) -> InitError:
+    # Kept for the report's stack trace; `from None` keeps our frames out of
+    # the chained traceback a user would otherwise see in the log.
+    error.user_exception = cause
+    return error

@@ -1,0 +1,182 @@
+"""Event decoding and result encoding.
+
+Two JSON engines, one behaviour:
+
+- CPython's C accelerator ``_json`` handles the common case (valid JSON in, plain
+  dicts, lists, strings and numbers out). It is already on disk, imports in
+  microseconds and keeps the ``json`` package (and ``re``) off the cold path.
+- orjson handles everything else and, once loaded, everything: large bodies
+  (where its speed pays for its ~15 ms import), values the C encoder refuses
+  (``Decimal``, ``datetime``, dataclasses, NaN) and malformed input.
+
+Where orjson refuses a value too, the stdlib ``json`` module gets a last try: it
+accepts what awslambdaric accepts (integers beyond 64 bits) and words errors as
+Lambda users know them ("Object of type set is not JSON serializable").
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ric.errors import MarshalError, UnmarshalError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+__all__ = ["BYTES_CONTENT_TYPE", "JSON_CONTENT_TYPE", "LARGE_BODY", "Codec"]
+
+JSON_CONTENT_TYPE = "application/json"
+# What awslambdaric declares for a handler that returns bytes.
+BYTES_CONTENT_TYPE = "application/unknown"
+# From this size on, orjson is loaded: its speed repays its import.
+LARGE_BODY = 64 * 1024
+_WHITESPACE = " \t\n\r"
+
+
+class Codec:
+    """Decodes events and encodes results; see the module docstring for the engines."""
+
+    __slots__ = ("_c_encode", "_c_scan", "_orjson")
+
+    def __init__(self, use_c_json: bool = True) -> None:
+        self._orjson: ModuleType | None = None
+        scan, encode = _c_json() if use_c_json else (None, None)
+        self._c_scan: Callable[[str, int], tuple[Any, int]] | None = scan
+        self._c_encode: Callable[[Any, int], Any] | None = encode
+
+    @property
+    def loaded_orjson(self) -> bool:
+        return self._orjson is not None
+
+    def load_orjson(self) -> ModuleType:
+        """Import orjson now (at init, when init time is not on a caller's path)."""
+        if self._orjson is None:
+            import orjson
+
+            self._orjson = orjson
+        return self._orjson
+
+    def decode(self, body: bytes, content_type: str) -> Any:
+        """The event: parsed JSON for a JSON content type, else the raw bytes."""
+        if not _is_json(content_type):
+            return body
+        scan = self._c_scan
+        if scan is not None and self._orjson is None and len(body) < LARGE_BODY:
+            try:
+                return _c_decode(scan, body)
+            except Exception:  # orjson decides, and words the error
+                pass
+        orjson = self.load_orjson()
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            message = _stdlib_decode_error(body, exc)
+            raise UnmarshalError(f"Unable to unmarshal input: {message}") from None
+
+    def encode(self, result: Any) -> tuple[bytes, str]:
+        """The response body and its content type; bytes are sent as they are."""
+        if type(result) is bytes:
+            return result, BYTES_CONTENT_TYPE
+        encode = self._c_encode
+        if encode is not None and self._orjson is None:
+            try:
+                return "".join(encode(result, 0)).encode(), JSON_CONTENT_TYPE
+            except Exception:  # refused by the C encoder: orjson decides
+                pass
+        orjson = self.load_orjson()
+        try:
+            body = orjson.dumps(result, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            body = _stdlib_encode(result)
+        return body, JSON_CONTENT_TYPE
+
+
+def _is_json(content_type: str) -> bool:
+    # Parameters such as "; charset=utf-8" are allowed (RFC 9110 8.3.1).
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == JSON_CONTENT_TYPE
+
+
+class _ScanContext:
+    """The settings ``_json.make_scanner`` reads: those of ``json.loads`` defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict[str, str] = {}  # noqa: RUF012 - read once by the scanner
+
+    @staticmethod
+    def parse_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")  # NaN and Infinity: orjson decides
+
+
+def _refuse(value: object) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _c_json() -> tuple[Any, Any]:
+    try:
+        import _json
+
+        scan = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]
+        encode = _json.make_encoder(
+            None, _refuse, _json.encode_basestring, None, ":", ",", False, False, False
+        )
+    except (ImportError, AttributeError, TypeError):  # not CPython: orjson does it all
+        return None, None
+    return scan, encode
+
+
+def _c_decode(scan: Callable[[str, int], tuple[Any, int]], body: bytes) -> Any:
+    text = body.decode("utf-8")
+    value, end = scan(text, len(text) - len(text.lstrip(_WHITESPACE)))
+    if end != len(text.rstrip(_WHITESPACE)):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+def _stdlib_decode_error(body: bytes, exc: Exception) -> str:
+    import json
+
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError) as stdlib_exc:
+        return str(stdlib_exc)
+    return str(exc)  # e.g. NaN, which the stdlib accepts and Lambda rejects
+
+
+def _is_decimal(value: object) -> bool:
+    # A Decimal exists only if its module was imported: no import here.
+    decimal = sys.modules.get("decimal")
+    return decimal is not None and isinstance(value, decimal.Decimal)
+
+
+def _orjson_default(value: object) -> Any:
+    if _is_decimal(value):
+        import orjson
+
+        return orjson.Fragment(str(value))  # a JSON number, digits kept exactly
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _stdlib_encode(result: Any) -> bytes:
+    import json
+
+    try:
+        text = json.dumps(
+            result, ensure_ascii=False, separators=(",", ":"), default=_stdlib_default
+        )
+        return text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError included
+        raise MarshalError(f"Unable to marshal response: {exc}") from None
+
+
+def _stdlib_default(value: object) -> Any:
+    if _is_decimal(value):
+        return float(value)  # type: ignore[arg-type]
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

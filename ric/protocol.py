@@ -1,0 +1,149 @@
+"""The Lambda Runtime API (2018-06-01) without I/O: request bytes and parsed invocations.
+
+Reference: AWS Lambda Developer Guide, "Using the Lambda runtime API for custom
+runtimes" (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+Each builder returns ``(head, body)`` so the transport can send both in one
+write without copying a large body.
+"""
+
+from __future__ import annotations
+
+from ric.errors import MalformedResponse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ric.wire import Response
+
+__all__ = [
+    "ErrorReport",
+    "Invocation",
+    "RequestBuilder",
+    "parse_invocation",
+]
+
+API_PREFIX = "/2018-06-01/runtime"
+
+# runtimes-api.html, "Next invocation": response headers.
+H_REQUEST_ID = "lambda-runtime-aws-request-id"
+H_DEADLINE_MS = "lambda-runtime-deadline-ms"
+H_FUNCTION_ARN = "lambda-runtime-invoked-function-arn"
+H_TRACE_ID = "lambda-runtime-trace-id"
+H_CLIENT_CONTEXT = "lambda-runtime-client-context"
+H_COGNITO_IDENTITY = "lambda-runtime-cognito-identity"
+# Tenant isolation mode ("Lambda tenant isolation" in the developer guide).
+H_TENANT_ID = "lambda-runtime-aws-tenant-id"
+# Sent by the platform per invocation; echoed on the response and error posts.
+H_INVOCATION_ID = "lambda-runtime-invocation-id"
+# runtimes-api.html, "Invocation error" and "Initialization error": request headers.
+H_ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
+H_XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
+# The X-Ray SDK drops a cause header of 1 MiB or more, so we do not send one.
+XRAY_CAUSE_LIMIT = 1024 * 1024
+
+
+class Invocation:
+    """One event handed out by ``GET /runtime/invocation/next``."""
+
+    __slots__ = (
+        "body",
+        "client_context",
+        "cognito_identity",
+        "content_type",
+        "deadline_ms",
+        "function_arn",
+        "invocation_id",
+        "request_id",
+        "tenant_id",
+        "trace_id",
+    )
+
+    def __init__(self, request_id: str, body: bytes, headers: dict[str, str]) -> None:
+        self.request_id = request_id
+        self.body = body
+        self.deadline_ms = _int_or_zero(headers.get(H_DEADLINE_MS))
+        self.function_arn = headers.get(H_FUNCTION_ARN, "")
+        self.trace_id = headers.get(H_TRACE_ID)
+        self.client_context = headers.get(H_CLIENT_CONTEXT)
+        self.cognito_identity = headers.get(H_COGNITO_IDENTITY)
+        self.tenant_id = headers.get(H_TENANT_ID)
+        self.invocation_id = headers.get(H_INVOCATION_ID)
+        # A missing Content-Type is tolerated; awslambdaric crashes on it.
+        self.content_type = headers.get("content-type", "")
+
+
+class ErrorReport:
+    """A failure: the errorType header, the JSON body, the X-Ray cause and its log text."""
+
+    __slots__ = ("body", "error_type", "log_text", "xray_cause")
+
+    def __init__(
+        self, error_type: str, body: bytes, xray_cause: bytes | None = None, log_text: str = ""
+    ) -> None:
+        self.error_type = error_type
+        self.body = body
+        self.xray_cause = xray_cause
+        self.log_text = log_text
+
+
+def parse_invocation(response: Response) -> Invocation:
+    """The invocation in a 200 answer to ``/next``."""
+    request_id = response.headers.get(H_REQUEST_ID)
+    if not request_id:
+        raise MalformedResponse("invocation/next answer has no Lambda-Runtime-Aws-Request-Id")
+    return Invocation(request_id, response.body, response.headers)
+
+
+def _int_or_zero(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+class RequestBuilder:
+    """Builds the requests of one runtime; the constant parts are encoded once."""
+
+    __slots__ = ("_common", "_next")
+
+    def __init__(self, host: str, user_agent: str) -> None:
+        self._common = f"Host: {host}\r\nUser-Agent: {user_agent}\r\n"
+        self._next = f"GET {API_PREFIX}/invocation/next HTTP/1.1\r\n{self._common}\r\n".encode()
+
+    @property
+    def next(self) -> bytes:
+        """``GET /runtime/invocation/next`` (runtimes-api.html, "Next invocation")."""
+        return self._next
+
+    def response(
+        self, invocation: Invocation, body: bytes, content_type: str
+    ) -> tuple[bytes, bytes]:
+        """``POST /runtime/invocation/{id}/response`` ("Invocation response")."""
+        extra = f"Content-Type: {content_type}\r\n{_invocation_id(invocation)}"
+        return self._post(f"invocation/{invocation.request_id}/response", extra, body)
+
+    def error(self, invocation: Invocation, report: ErrorReport) -> tuple[bytes, bytes]:
+        """``POST /runtime/invocation/{id}/error`` ("Invocation error")."""
+        extra = _error_headers(report) + _invocation_id(invocation)
+        return self._post(f"invocation/{invocation.request_id}/error", extra, report.body)
+
+    def init_error(self, report: ErrorReport) -> tuple[bytes, bytes]:
+        """``POST /runtime/init/error`` ("Initialization error")."""
+        return self._post("init/error", _error_headers(report), report.body)
+
+    def _post(self, path: str, extra: str, body: bytes) -> tuple[bytes, bytes]:
+        head = (
+            f"POST {API_PREFIX}/{path} HTTP/1.1\r\n{self._common}{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode("utf-8"), body
+
+
+def _invocation_id(invocation: Invocation) -> str:
+    if invocation.invocation_id is None:
+        return ""
+    return f"Lambda-Runtime-Invocation-Id: {invocation.invocation_id}\r\n"
+
+
+def _error_headers(report: ErrorReport) -> str:
+    headers = f"{H_ERROR_TYPE}: {report.error_type}\r\nContent-Type: application/json\r\n"
+    cause = report.xray_cause
+    if cause is not None and len(cause) < XRAY_CAUSE_LIMIT:
+        headers += f"{H_XRAY_ERROR_CAUSE}: {cause.decode('utf-8')}\r\n"
+    return headers

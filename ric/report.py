@@ -1,0 +1,129 @@
+"""Error reports: the JSON body, the X-Ray cause and the log text of a failure.
+
+Only imported when something fails, so its imports stay off the cold path.
+The shapes match the managed Python runtime's byte for byte (JSON with
+``", "`` and ``": "`` separators, non-ASCII kept as UTF-8, as the python3.12+
+runtimes send it); see "AWS Lambda function errors in Python"
+(https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import traceback
+
+from ric.errors import InitError, RicError, UserCodeSyntaxError
+from ric.protocol import ErrorReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
+__all__ = ["error_log_text", "fault_report", "init_report", "user_report"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_IMPORTLIB_INIT = importlib.__file__
+# The X-Ray exception type of errors the runtime itself raises.
+_VALIDATION_ERROR = "LambdaValidationError"
+
+
+def user_report(exc: BaseException, request_id: str, cwd: str) -> ErrorReport:
+    """What the handler raised, with the user's frames only."""
+    frames = _user_frames(exc.__traceback__)
+    error_type = type(exc).__name__
+    message = str(exc)
+    stack = _format_frames(frames)
+    xray_stack = [{"label": f.name, "path": f.filename, "line": f.lineno} for f in frames]
+    paths = list(dict.fromkeys(f.filename for f in frames))
+    cause = _xray_cause(cwd, message, error_type, xray_stack, paths)
+    return _report(error_type, message, request_id, stack, cause)
+
+
+def fault_report(error: RicError, request_id: str, cwd: str) -> ErrorReport:
+    """An error of the runtime's own making (marshalling, context): no stack."""
+    cause = _xray_cause(cwd, error.message, _VALIDATION_ERROR, [], [])
+    return _report(error.error_type, error.message, request_id, [], cause)
+
+
+def init_report(error: InitError) -> ErrorReport:
+    """A handler that could not be loaded, for ``/runtime/init/error``."""
+    cause = error.user_exception
+    stack: list[str] = []
+    if isinstance(error, UserCodeSyntaxError) and isinstance(cause, SyntaxError):
+        # The managed runtime's own shape: no comma, a capital "Line".
+        stack = [f'  File "{cause.filename}" Line {cause.lineno}\n    {cause.text or ""}']
+    elif cause is not None and not isinstance(cause, ImportError):
+        stack = _format_frames(_user_frames(cause.__traceback__))
+    return _report(error.error_type, error.message, "", stack, None)
+
+
+def error_log_text(error_type: str, message: str, stack: list[str]) -> str:
+    """The ``[ERROR]`` log record of an uncaught error, one line as CloudWatch shows it.
+
+    Line breaks of the trace become ``\\r`` and leading spaces become U+00A0, as
+    the managed runtime writes them, so the record is not split into events.
+    """
+    head = "[ERROR]"
+    if error_type:
+        head += f" {error_type}"
+    if message:
+        head += f"{':' if error_type else ''} {message}"
+    lines = [head, "Traceback (most recent call last):"]
+    for entry in stack:
+        for line in entry.splitlines():
+            body = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(body)) + body)
+    return "\r".join(lines) + "\n"
+
+
+def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:
+    # Drop the leading frames of the runtime and of the import machinery that
+    # loaded the user's module: the user sees their own code first.
+    while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return traceback.extract_tb(tb)
+
+
+def _is_machinery(filename: str) -> bool:
+    return (
+        filename.startswith((_PACKAGE_DIR, "<frozen importlib."))
+        or filename == _IMPORTLIB_INIT
+    )
+
+
+def _format_frames(frames: traceback.StackSummary) -> list[str]:
+    # traceback.format_list without 3.11's caret lines, as Lambda shows frames.
+    entries = []
+    for frame in frames:
+        entry = f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+        if frame.line:
+            entry += f"    {frame.line.strip()}\n"
+        entries.append(entry)
+    return entries
+
+
+def _report(
+    error_type: str, message: str, request_id: str, stack: list[str], cause: bytes | None
+) -> ErrorReport:
+    body = {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": stack,
+    }
+    log_text = error_log_text(error_type, message, stack)
+    return ErrorReport(error_type, _dumps(body), cause, log_text)
+
+
+def _xray_cause(
+    cwd: str, message: str, error_type: str, stack: list[dict[str, Any]], paths: list[str]
+) -> bytes:
+    exception = {"message": message, "type": error_type, "stack": stack}
+    return _dumps({"working_directory": cwd, "exceptions": [exception], "paths": paths})
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")

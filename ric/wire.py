@@ -1,0 +1,199 @@
+"""HTTP/1.1 response framing without I/O: bytes in, responses out.
+
+Only what a Runtime API client needs (RFC 9112): responses framed by
+``Content-Length``, ``Transfer-Encoding: chunked`` (trailers kept) or the
+closing of the connection. The reader is fed whatever ``recv`` returned, in
+pieces of any size, and hands out whole responses.
+"""
+
+from __future__ import annotations
+
+from ric.errors import MalformedResponse
+
+__all__ = [
+    "Response",
+    "ResponseReader",
+    "parse_head",
+]
+
+_HEAD_END = b"\r\n\r\n"
+_MAX_HEAD = 64 * 1024
+_MAX_CHUNK_LINE = 4096
+# Statuses that never carry a body (RFC 9112 section 6.3, rule 1).
+_NO_BODY = frozenset({204, 304})
+
+
+class Response:
+    """One HTTP response: status, lower-cased header names, body, trailers."""
+
+    __slots__ = ("body", "headers", "status", "trailers")
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        trailers: dict[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.trailers = trailers or {}
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status}, headers={self.headers!r}, body={self.body!r})"
+
+
+def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """Status code and headers of a response head (without the blank line)."""
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+        raise MalformedResponse(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    try:
+        status = int(parts[1])
+    except ValueError:
+        raise MalformedResponse(f"bad status code: {parts[1][:20]!r}") from None
+    return status, _parse_fields(lines[1:])
+
+
+def _parse_fields(lines: list[bytes]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name != name.strip():
+            raise MalformedResponse(f"bad header line: {line[:80]!r}")
+        key = name.decode("latin-1").lower()
+        text = value.strip().decode("utf-8", "replace")
+        # Repeated fields combine into one comma-separated value (RFC 9110 5.3).
+        fields[key] = f"{fields[key]}, {text}" if key in fields else text
+    return fields
+
+
+class ResponseReader:
+    """Turns received bytes into :class:`Response` objects.
+
+    ``feed`` what the socket gave, then call ``next_response`` until it returns
+    ``None`` (more bytes needed). ``feed_eof`` marks the connection closed.
+    """
+
+    __slots__ = ("_buf", "_chunks", "_eof", "_head")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._eof = False
+        self._head: tuple[int, dict[str, str]] | None = None
+        self._chunks: list[bytes] | None = None
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        self._buf += data
+
+    def feed_eof(self) -> None:
+        self._eof = True
+
+    @property
+    def idle(self) -> bool:
+        """True between responses: nothing of the next one has arrived."""
+        return self._head is None and not self._buf
+
+    def next_response(self) -> Response | None:
+        while True:
+            if self._head is None and not self._read_head():
+                return None
+            assert self._head is not None
+            status, headers = self._head
+            if 100 <= status < 200:  # interim (e.g. 100 Continue): skip it
+                self._head = None
+                continue
+            response = self._read_body(status, headers)
+            if response is not None:
+                self._head = None
+            return response
+
+    def _read_head(self) -> bool:
+        end = self._buf.find(_HEAD_END)
+        if end < 0:
+            if len(self._buf) > _MAX_HEAD:
+                raise MalformedResponse("response head larger than 64 KiB")
+            self._raise_if_eof("in the response head")
+            return False
+        self._head = parse_head(bytes(self._buf[:end]))
+        del self._buf[: end + 4]
+        return True
+
+    def _read_body(self, status: int, headers: dict[str, str]) -> Response | None:
+        if status in _NO_BODY:
+            return Response(status, headers, b"")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return self._read_chunked(status, headers)
+        length = headers.get("content-length")
+        if length is not None:
+            return self._read_length(status, headers, _content_length(length))
+        if not self._eof:  # framed by the end of the connection
+            return None
+        body = bytes(self._buf)
+        self._buf.clear()
+        return Response(status, headers, body)
+
+    def _read_length(self, status: int, headers: dict[str, str], length: int) -> Response | None:
+        if len(self._buf) < length:
+            self._raise_if_eof("in a Content-Length body")
+            return None
+        body = bytes(self._buf[:length])
+        del self._buf[:length]
+        return Response(status, headers, body)
+
+    def _read_chunked(self, status: int, headers: dict[str, str]) -> Response | None:
+        if self._chunks is None:
+            self._chunks = []
+        while True:
+            line_end = self._buf.find(b"\r\n")
+            if line_end < 0:
+                if len(self._buf) > _MAX_CHUNK_LINE:
+                    raise MalformedResponse("chunk size line too long")
+                return self._wait_chunked()
+            size = _chunk_size(bytes(self._buf[:line_end]))
+            if size == 0:
+                return self._read_trailers(status, headers, line_end + 2)
+            start = line_end + 2
+            if len(self._buf) < start + size + 2:
+                return self._wait_chunked()
+            if self._buf[start + size : start + size + 2] != b"\r\n":
+                raise MalformedResponse("chunk data not followed by CRLF")
+            self._chunks.append(bytes(self._buf[start : start + size]))
+            del self._buf[: start + size + 2]
+
+    def _read_trailers(self, status: int, headers: dict[str, str], start: int) -> Response | None:
+        if self._buf[start : start + 2] == b"\r\n":
+            trailers: dict[str, str] = {}
+            end = start
+        else:
+            end = self._buf.find(_HEAD_END, start - 2)
+            if end < 0:
+                return self._wait_chunked()
+            trailers = _parse_fields(bytes(self._buf[start:end]).split(b"\r\n"))
+        del self._buf[: end + 2 if end == start else end + 4]
+        body = b"".join(self._chunks or ())
+        self._chunks = None
+        return Response(status, headers, body, trailers)
+
+    def _wait_chunked(self) -> Response | None:
+        self._raise_if_eof("in a chunked body")
+        return None
+
+    def _raise_if_eof(self, where: str) -> None:
+        if self._eof:
+            raise MalformedResponse(f"connection closed {where}")
+
+
+def _content_length(value: str) -> int:
+    if not (value.isascii() and value.isdigit()):
+        raise MalformedResponse(f"bad Content-Length: {value[:40]!r}")
+    return int(value)
+
+
+def _chunk_size(line: bytes) -> int:
+    size = line.split(b";", 1)[0].strip()
+    if not size or size.strip(b"0123456789abcdefABCDEF"):
+        raise MalformedResponse(f"bad chunk size line: {line[:40]!r}")
+    return int(size, 16)

@@ -1,0 +1,159 @@
+"""A scripted Runtime API on pytest-httpserver, and a real `python -m ric` to drive.
+
+The script is a list of ordered expectations: each ``GET /next`` answer and
+each post's status. ``park`` ends the script with a ``GET /next`` that blocks,
+as the real Runtime API does while no event waits, until the test is over.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+REPO = Path(__file__).resolve().parents[2]
+PREFIX = "/2018-06-01/runtime"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def event_headers(request_id: str, **extra: str) -> dict[str, str]:
+    headers = {
+        "Lambda-Runtime-Aws-Request-Id": request_id,
+        "Lambda-Runtime-Deadline-Ms": "4102444800000",
+        "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:fn",
+    }
+    headers.update(extra)
+    return headers
+
+
+class ScriptedRuntimeApi:
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.parked = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def address(self) -> str:
+        return f"{self.server.host}:{self.server.port}"
+
+    def event(
+        self,
+        request_id: str,
+        body: bytes = b"{}",
+        content_type: str | None = "application/json",
+        **headers: str,
+    ) -> None:
+        """Queue one answer to ``GET /next``."""
+        response = Response(body, status=200, headers=event_headers(request_id, **headers))
+        if content_type is None:
+            del response.headers["Content-Type"]
+        else:
+            response.headers["Content-Type"] = content_type
+        self.next_answer(response)
+
+    def next_answer(self, response: Response) -> None:
+        self.server.expect_ordered_request(
+            f"{PREFIX}/invocation/next", method="GET"
+        ).respond_with_response(response)
+
+    def post(self, path: str, status: int = 202) -> None:
+        """Expect a post to ``path`` (below /runtime/) and answer it with ``status``."""
+        self.server.expect_ordered_request(f"{PREFIX}/{path}", method="POST").respond_with_data(
+            '{"status":"OK"}', status=status, content_type="application/json"
+        )
+
+    def park(self) -> None:
+        """End the script: the next ``GET /next`` waits until the test is over."""
+
+        def wait(request: Request) -> Response:
+            self.parked.set()
+            self.release.wait(30)
+            return Response("", status=500)
+
+        self.server.expect_ordered_request(
+            f"{PREFIX}/invocation/next", method="GET"
+        ).respond_with_handler(wait)
+
+    def requests(self) -> list[Recorded]:
+        return [
+            Recorded(
+                request.method,
+                request.path,
+                {name.lower(): value for name, value in request.headers.items()},
+                request.get_data(),
+            )
+            for request, _ in self.server.log
+        ]
+
+    def posts(self) -> list[Recorded]:
+        return [r for r in self.requests() if r.method == "POST"]
+
+
+def lambda_env(api_address: str, task_root: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "AWS_LAMBDA_RUNTIME_API": api_address,
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "AWS_LAMBDA_FUNCTION_NAME": "fn",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/22/[$LATEST]0123456789abcdef",
+    }
+    env.update(extra)
+    return env
+
+
+class RuntimeProcess:
+    """A runtime process (ours by default) serving ``handler`` from ``task_root``."""
+
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self._output: tuple[bytes, bytes] | None = None
+
+    def wait(self, timeout: float = 30) -> int:
+        self._collect(timeout)
+        return self.process.returncode
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self._collect(30)
+
+    @property
+    def stdout(self) -> bytes:
+        assert self._output is not None, "wait() or stop() first"
+        return self._output[0]
+
+    @property
+    def stderr(self) -> bytes:
+        assert self._output is not None, "wait() or stop() first"
+        return self._output[1]
+
+    def _collect(self, timeout: float) -> None:
+        if self._output is None:
+            self._output = self.process.communicate(timeout=timeout)
+
+
+def ric_command(handler: str) -> list[str]:
+    return [sys.executable, "-m", "ric", handler]
+
+
+def awslambdaric_command(handler: str) -> list[str]:
+    return [sys.executable, "-m", "awslambdaric", handler]
