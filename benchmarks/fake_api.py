@@ -42,7 +42,7 @@ def rss_kib(pid: int) -> int:
 _ARN = "arn:aws:lambda:us-east-1:123456789012:function:bench"
 
 
-def _next_response(index: int, body: bytes) -> bytes:
+def _next_head(index: int, body: bytes) -> bytes:
     deadline = int(time.time() * 1000) + 900_000
     head = (
         "HTTP/1.1 200 OK\r\n"
@@ -53,7 +53,7 @@ def _next_response(index: int, body: bytes) -> bytes:
         "Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
-    return head.encode() + body
+    return head.encode()
 
 
 @dataclass
@@ -91,6 +91,15 @@ class ClientRun:
     @property
     def cycle_p50_us(self) -> float:
         return statistics.median(self.cycles_us) if self.cycles_us else 0.0
+
+
+def _send(sock: socket.socket, head: bytes, body: bytes) -> None:
+    if len(body) < 65536:
+        sock.sendall(head + body)
+        return
+    sent = sock.sendmsg([head, body])
+    data = memoryview(head + body if sent < len(head) else body)
+    sock.sendall(data[sent if sent < len(head) else sent - len(head) :])
 
 
 class _Conn:
@@ -152,7 +161,7 @@ class FakeRuntimeApi:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = _Conn(sock)
         total = self.warmup + self.invocations
-        responses = [_next_response(i, self.body) for i in range(total)]
+        heads = [_next_head(i, self.body) for i in range(total)]
         begin_cpu = begin_server = 0
         begin_wall = last_next = 0.0
         served = 0
@@ -179,7 +188,7 @@ class FakeRuntimeApi:
                 result.invocations = self.invocations
                 result.rss_end_kib = rss_kib(process.pid)
                 break
-            sock.sendall(responses[served])
+            _send(sock, heads[served], self.body)
             served += 1
         sock.close()
         return result

@@ -35,6 +35,8 @@ class Retry:
     __slots__ = ("attempts", "first_delay", "max_delay")
 
     def __init__(self, attempts: int = 8, first_delay: float = 0.05, max_delay: float = 2.0):
+        if attempts < 1:
+            raise ValueError(f"Retry needs at least one attempt, got {attempts}")
         self.attempts = attempts
         self.first_delay = first_delay
         self.max_delay = max_delay

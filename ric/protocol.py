@@ -94,7 +94,7 @@ def parse_invocation(response: Response) -> Invocation:
 
 
 def _int_or_zero(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    return int(value) if value and value.isascii() and value.isdigit() else 0
 
 
 class RequestBuilder:

@@ -76,7 +76,9 @@ def error_log_text(error_type: str, message: str, stack: list[str]) -> str:
         for line in entry.splitlines():
             body = line.lstrip(" ")
             lines.append("\u00a0" * (len(line) - len(body)) + body)
-    return "\r".join(lines) + "\n"
+    # A lone surrogate in a message must not make the log write itself fail.
+    text = "\r".join(lines) + "\n"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:
@@ -88,10 +90,7 @@ def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:
 
 
 def _is_machinery(filename: str) -> bool:
-    return (
-        filename.startswith((_PACKAGE_DIR, "<frozen importlib."))
-        or filename == _IMPORTLIB_INIT
-    )
+    return filename.startswith((_PACKAGE_DIR, "<frozen importlib.")) or filename == _IMPORTLIB_INIT
 
 
 def _format_frames(frames: traceback.StackSummary) -> list[str]:

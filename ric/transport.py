@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         def close(self) -> None: ...
 
 
-__all__ = ["Connection", "FakeTransport", "Transport", "parse_address"]
+__all__ = ["Connection", "FakeTransport", "parse_address"]
 
 _READ_SIZE = 256 * 1024
 # Below this size joining head and body costs less than a scatter-gather write.

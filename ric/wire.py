@@ -50,11 +50,11 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     parts = lines[0].split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
         raise MalformedResponse(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-    try:
-        status = int(parts[1])
-    except ValueError:
-        raise MalformedResponse(f"bad status code: {parts[1][:20]!r}") from None
-    return status, _parse_fields(lines[1:])
+    code = parts[1]
+    # status-code = 3DIGIT (RFC 9112 section 4); int() alone would take "+200" or "2_00".
+    if len(code) != 3 or not code.isdigit():
+        raise MalformedResponse(f"bad status code: {code[:20]!r}")
+    return int(code), _parse_fields(lines[1:])
 
 
 def _parse_fields(lines: list[bytes]) -> dict[str, str]:
@@ -77,13 +77,14 @@ class ResponseReader:
     ``None`` (more bytes needed). ``feed_eof`` marks the connection closed.
     """
 
-    __slots__ = ("_buf", "_chunks", "_eof", "_head")
+    __slots__ = ("_buf", "_chunks", "_eof", "_head", "_interim")
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._eof = False
         self._head: tuple[int, dict[str, str]] | None = None
         self._chunks: list[bytes] | None = None
+        self._interim = False  # an interim response was read; the final one is owed
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         self._buf += data
@@ -94,7 +95,7 @@ class ResponseReader:
     @property
     def idle(self) -> bool:
         """True between responses: nothing of the next one has arrived."""
-        return self._head is None and not self._buf
+        return self._head is None and not self._buf and not self._interim
 
     def next_response(self) -> Response | None:
         while True:
@@ -104,17 +105,19 @@ class ResponseReader:
             status, headers = self._head
             if 100 <= status < 200:  # interim (e.g. 100 Continue): skip it
                 self._head = None
+                self._interim = True
                 continue
             response = self._read_body(status, headers)
             if response is not None:
                 self._head = None
+                self._interim = False
             return response
 
     def _read_head(self) -> bool:
         end = self._buf.find(_HEAD_END)
+        if end > _MAX_HEAD or (end < 0 and len(self._buf) > _MAX_HEAD):
+            raise MalformedResponse("response head larger than 64 KiB")
         if end < 0:
-            if len(self._buf) > _MAX_HEAD:
-                raise MalformedResponse("response head larger than 64 KiB")
             self._raise_if_eof("in the response head")
             return False
         self._head = parse_head(bytes(self._buf[:end]))

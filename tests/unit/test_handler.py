@@ -194,9 +194,13 @@ def test_failed_import_leaves_no_module(task_root: TaskRoot) -> None:
     assert task_root.name not in sys.modules
 
 
-@pytest.mark.parametrize("handler", ["nodot", "sys.handler", "missing_x.handler"])
-def test_runtime_errors_carry_no_user_exception(task_root: TaskRoot, handler: str) -> None:
+@pytest.mark.parametrize(
+    ("handler", "cause"),
+    [("nodot", type(None)), ("sys.handler", type(None)), ("missing_x.h", ModuleNotFoundError)],
+)
+def test_user_exception_only_when_user_code_raised(
+    task_root: TaskRoot, handler: str, cause: type
+) -> None:
     with pytest.raises(InitError) as info:
         load_handler(handler, task_root.root)
-    expected = ModuleNotFoundError if handler.startswith("missing") else type(None)
-    assert type(info.value.user_exception) is expected
+    assert type(info.value.user_exception) is cause

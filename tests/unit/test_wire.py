@@ -172,12 +172,6 @@ def test_idle_only_between_responses() -> None:
     assert reader.idle
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after an interim 100 Continue the reader reports idle although the final "
-    "response is still owed, so Connection would treat an EOF there as a stale keep-alive "
-    "connection and silently resend the request",
-)
 def test_not_idle_after_interim_response() -> None:
     reader = ResponseReader()
     reader.feed(CONTINUE)
@@ -255,11 +249,6 @@ def test_head_just_under_64_kib_is_fine() -> None:
     assert len(response.headers["x"]) == 64 * 1024 - len(HEAD) - 3 - 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the 64 KiB head limit is only checked while the head is incomplete; "
-    "a larger head that arrives whole in one recv() is accepted",
-)
 def test_head_over_64_kib_in_one_piece_raises() -> None:
     reader = ResponseReader()
     reader.feed(HEAD + b"X: " + b"a" * (64 * 1024) + b"\r\nContent-Length: 0\r\n\r\n")
@@ -275,11 +264,6 @@ def test_chunk_size_line_over_limit_raises() -> None:
 
 
 @pytest.mark.parametrize("status", [b"+200", b"2_00", b"-200"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the status code is parsed with int(), which accepts a sign and "
-    "underscores; RFC 9112 4 requires status-code = 3DIGIT",
-)
 def test_status_code_must_be_three_digits(status: bytes) -> None:
     with pytest.raises(MalformedResponse):
         parse_head(b"HTTP/1.1 " + status + b" OK")
