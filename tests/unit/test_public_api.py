@@ -11,6 +11,8 @@ import pytest
 import ric
 
 MODULES = ["ric", *sorted(info.name for info in pkgutil.iter_modules(ric.__path__, "ric."))]
+
+
 def test_every_module_is_checked() -> None:
     assert {"ric.wire", "ric.loop", "ric.__main__"} <= set(MODULES)
 
