@@ -146,7 +146,9 @@ class FakeRuntimeApi:
     def run(self, command: list[str], env: dict[str, str], cwd: str) -> ClientRun:
         env = {**env, "AWS_LAMBDA_RUNTIME_API": self.address}
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             return self._serve(process, started)
         finally:

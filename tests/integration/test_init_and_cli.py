@@ -118,6 +118,12 @@ def test_help_and_version(tmp_path: Path) -> None:
     assert (versioned.returncode, versioned.stdout) == (0, "ric 0.1.0\n")
 
 
+def test_console_script(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "ric"
+    done = run([str(script), "--version"], lambda_env("127.0.0.1:9", tmp_path), tmp_path)
+    assert (done.returncode, done.stdout) == (0, "ric 0.1.0\n")
+
+
 @pytest.mark.parametrize(
     ("args", "drop", "message"),
     [
