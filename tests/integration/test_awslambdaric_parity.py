@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import WriteModule
+from tests.conftest import TaskRoot
 from tests.integration.runtime_api import (
     Recorded,
     RuntimeProcess,
@@ -81,8 +81,8 @@ def one_post(
 
 
 @pytest.fixture
-def app(write_module: WriteModule) -> Path:
-    return write_module("app.py", APP).parent
+def app(task_root: TaskRoot) -> Path:
+    return task_root.write("app.py", APP).parent
 
 
 def compare(
@@ -168,11 +168,11 @@ def init_post(
 
 @pytest.mark.parametrize("case", list(INIT_CASES))
 def test_init_error_bytes_match(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path, case: str
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path, case: str
 ) -> None:
     handler, source = INIT_CASES[case]
     if source is not None:
-        write_module("app.py", source)
+        task_root.write("app.py", source)
     ours, our_status = init_post(runtime_api, tmp_path, ric_command, handler)
     theirs, their_status = init_post(runtime_api, tmp_path, awslambdaric_command, handler)
     assert ours.body == theirs.body
@@ -182,9 +182,9 @@ def test_init_error_bytes_match(
 
 
 def test_init_exception_differs_only_by_importlib_frames(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
 ) -> None:
-    write_module("app.py", "def f():\n    raise ValueError('boom')\n\nf()\n")
+    task_root.write("app.py", "def f():\n    raise ValueError('boom')\n\nf()\n")
     ours, _ = init_post(runtime_api, tmp_path, ric_command, "app.handler")
     theirs, _ = init_post(runtime_api, tmp_path, awslambdaric_command, "app.handler")
     our_body, their_body = json.loads(ours.body), json.loads(theirs.body)

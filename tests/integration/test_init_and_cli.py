@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import WriteModule
+from tests.conftest import TaskRoot
 from tests.integration.runtime_api import (
     REPO,
     RuntimeProcess,
@@ -63,7 +63,7 @@ INIT_ERRORS = [
 @pytest.mark.parametrize(("handler", "source", "error_type", "message"), INIT_ERRORS)
 def test_init_error_is_posted_and_exits_1(
     runtime_api: ScriptedRuntimeApi,
-    write_module: WriteModule,
+    task_root: TaskRoot,
     tmp_path: Path,
     handler: str,
     source: str | None,
@@ -71,7 +71,7 @@ def test_init_error_is_posted_and_exits_1(
     message: str,
 ) -> None:
     if source is not None:
-        write_module("app.py", source)
+        task_root.write("app.py", source)
     runtime_api.post("init/error")
     runtime = RuntimeProcess(
         ric_command(handler), lambda_env(runtime_api.address, tmp_path), tmp_path
@@ -87,9 +87,9 @@ def test_init_error_is_posted_and_exits_1(
 
 
 def test_exception_at_import_reports_the_users_frames(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
 ) -> None:
-    write_module("app.py", "def f():\n    raise ValueError('boom')\n\nf()\n")
+    task_root.write("app.py", "def f():\n    raise ValueError('boom')\n\nf()\n")
     runtime_api.post("init/error")
     runtime = RuntimeProcess(
         ric_command("app.handler"), lambda_env(runtime_api.address, tmp_path), tmp_path
@@ -145,9 +145,9 @@ def test_bad_start_is_one_line_and_exit_2(
 
 
 def test_handler_falls_back_to_underscore_handler(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
 ) -> None:
-    write_module("app.py", "def handler(event, context):\n    return 'hi'\n")
+    task_root.write("app.py", "def handler(event, context):\n    return 'hi'\n")
     runtime_api.event("req-1")
     runtime_api.post("invocation/req-1/response")
     runtime_api.park()
@@ -159,9 +159,9 @@ def test_handler_falls_back_to_underscore_handler(
 
 
 def test_bootstrap_execs_ric_with_the_handler(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
 ) -> None:
-    write_module("app.py", "def handler(event, context):\n    return 'via bootstrap'\n")
+    task_root.write("app.py", "def handler(event, context):\n    return 'via bootstrap'\n")
     runtime_api.event("req-1")
     runtime_api.post("invocation/req-1/response")
     runtime_api.park()

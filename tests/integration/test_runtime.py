@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import WriteModule
+from tests.conftest import TaskRoot
 from tests.integration.runtime_api import (
     RuntimeProcess,
     ScriptedRuntimeApi,
@@ -67,8 +67,8 @@ def serve(api: ScriptedRuntimeApi, task_root: Path, handler: str, **env: str) ->
 
 
 @pytest.fixture
-def app(write_module: WriteModule) -> Path:
-    return write_module("app.py", APP).parent
+def app(task_root: TaskRoot) -> Path:
+    return task_root.write("app.py", APP).parent
 
 
 def test_echo_response_on_the_wire(runtime_api: ScriptedRuntimeApi, app: Path) -> None:
@@ -206,10 +206,10 @@ def test_rejected_post_is_logged_and_the_loop_goes_on(
 
 
 def test_sigterm_while_idle_runs_the_users_handler(
-    runtime_api: ScriptedRuntimeApi, write_module: WriteModule, tmp_path: Path
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
 ) -> None:
     marker = tmp_path / "cleaned-up"
-    write_module(
+    task_root.write(
         "graceful.py",
         f"""
         import signal, sys

@@ -16,7 +16,7 @@ from ric.errors import (
     UserInitError,
 )
 from ric.handler import load_handler, split_handler
-from tests.unit.conftest import TaskRoot
+from tests.conftest import TaskRoot
 
 HANDLER_SOURCE = """
 def func(event, context):

@@ -13,7 +13,7 @@ import ric
 from ric.errors import ContextUnmarshalError, ImportModuleError, InitError, MarshalError
 from ric.handler import load_handler
 from ric.report import error_log_text, fault_report, init_report, user_report
-from tests.unit.conftest import TaskRoot
+from tests.conftest import TaskRoot
 
 NBSP = "\u00a0"
 RIC_DIR = os.path.dirname(ric.__file__) + os.sep
