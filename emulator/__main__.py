@@ -1,0 +1,157 @@
+"""``python -m emulator``: the command line, the only place that reads argv.
+
+Forms (``--help`` shows them all)::
+
+    python -m emulator [OPTIONS] -- COMMAND [ARGS...]     RIE-compatible
+    python -m emulator [OPTIONS] MODULE.FUNCTION          zero-config, with our ric
+    python -m emulator [OPTIONS] --config FILE.toml       several functions
+    python -m emulator invoke [NAME] [--payload JSON|@FILE] [--event|--dry-run] [--tail]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from emulator.config import (
+    DEFAULT_CONCURRENCY,
+    EmulatorConfig,
+    FunctionConfig,
+    bootstrap_command,
+    load_toml,
+)
+from emulator.errors import ConfigError
+
+__all__ = ["main", "parse_config"]
+
+DESCRIPTION = """\
+A local AWS Lambda: the Invoke API for callers (curl, boto3, the AWS CLI with
+--endpoint-url) and the Runtime API for the runtimes it starts.
+
+  python -m emulator [OPTIONS] -- COMMAND [ARGS...]   run COMMAND as the runtime (as aws-lambda-rie)
+  python -m emulator [OPTIONS] MODULE.FUNCTION        run a Python handler with our ric
+  python -m emulator [OPTIONS] --config FILE.toml     declare several functions
+  python -m emulator invoke --help                    the matching client
+
+RIE's variables are honoured as defaults: AWS_LAMBDA_FUNCTION_NAME,
+AWS_LAMBDA_FUNCTION_TIMEOUT, AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("handler", nargs="?", help="MODULE.FUNCTION to serve with ric")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=9000, help="Invoke API port (default 9000; 0: any)"
+    )
+    parser.add_argument("--timeout", type=float, help="function timeout in seconds (default 3)")
+    parser.add_argument("--memory", type=int, help="memory size in MB (default 128)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help=f"environments at most, per function (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument("--function-name", help="the function's name (default 'function')")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="an environment variable (repeatable)",
+    )
+    parser.add_argument("--code-dir", default=".", help="the handler's code directory (default .)")
+    parser.add_argument("--config", type=Path, help="a TOML file of [functions.NAME] tables")
+    return parser
+
+
+def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorConfig:
+    """The emulator's settings from the command line and RIE's environment variables."""
+    command: list[str] = []
+    if "--" in argv:
+        split = list(argv).index("--")
+        argv, command = argv[:split], list(argv[split + 1 :])
+    args = _parser().parse_args(argv)
+    defaults = {
+        "memory_mb": args.memory or int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)),
+        "timeout_s": args.timeout or float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3)),
+        "concurrency": args.concurrency or DEFAULT_CONCURRENCY,
+    }
+    if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
+        raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
+    if args.config:
+        functions = load_toml(args.config, defaults)
+    else:
+        functions = (_single(args, command, environ, defaults),)
+    return EmulatorConfig(functions, args.host, args.port)
+
+
+def _single(
+    args: argparse.Namespace,
+    command: list[str],
+    environ: Mapping[str, str],
+    defaults: dict[str, float],
+) -> FunctionConfig:
+    environment = dict(_pair(item) for item in args.env)
+    handler = args.handler or environ.get("_HANDLER", "")
+    return FunctionConfig(
+        name=args.function_name or environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"),
+        command=tuple(command) if command else bootstrap_command(handler),
+        code_dir=os.path.abspath(args.code_dir),
+        handler=handler,
+        memory_mb=int(defaults["memory_mb"]),
+        timeout_s=defaults["timeout_s"],
+        environment=environment,
+        concurrency=int(defaults["concurrency"]),
+    )
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise ConfigError(f"--env expects K=V, got {item!r}")
+    return name, value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["invoke"]:
+        from emulator.client import main as invoke
+
+        return invoke(args[1:])
+    try:
+        config = parse_config(args, os.environ)
+    except (ConfigError, ValueError) as exc:
+        sys.stderr.write(f"emulator: error: {exc}\n")
+        return 2
+    from emulator.server import run
+
+    try:
+        _event_loop_runner()(run(config))
+    except OSError as exc:  # e.g. the port is taken
+        sys.stderr.write(f"emulator: error: {exc}\n")
+        return 1
+    return 0
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional: the emulator extra brings it
+        return asyncio.run
+    return uvloop.run
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Functions and emulator settings: frozen values, built once from the command line,
+the environment (RIE's variables) or a TOML file.
+
+Defaults are Lambda's: 128 MB, 3 s timeout, ``$LATEST``, us-east-1.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "EmulatorConfig",
+    "FunctionConfig",
+    "bootstrap_command",
+    "load_toml",
+]
+
+DEFAULT_CONCURRENCY = 10
+# The project's bootstrap, beside the packages: it execs `python -m ric`.
+BOOTSTRAP = Path(__file__).resolve().parent.parent / "bootstrap"
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """One function: how to start its runtime and the limits it runs under."""
+
+    name: str
+    command: tuple[str, ...]
+    code_dir: str
+    handler: str = ""
+    memory_mb: int = 128
+    timeout_s: float = 3.0
+    environment: Mapping[str, str] = field(default_factory=dict)
+    concurrency: int = DEFAULT_CONCURRENCY
+    region: str = "us-east-1"
+    version: str = "$LATEST"
+    idle_s: float = 600.0  # an environment idle this long is shut down
+    grace_s: float = 2.0  # SIGTERM to SIGKILL at shutdown
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name or ":" in self.name:
+            raise ConfigError(f"bad function name {self.name!r}")
+        if not self.command:
+            raise ConfigError(f"function {self.name}: no runtime command")
+        if not 128 <= self.memory_mb <= 10240:
+            raise ConfigError(f"function {self.name}: memory must be 128 to 10240 MB")
+        if not 0 < self.timeout_s <= 900:
+            raise ConfigError(f"function {self.name}: timeout must be 1 to 900 seconds")
+        if self.concurrency < 1:
+            raise ConfigError(f"function {self.name}: concurrency must be at least 1")
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.name}"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Where the Invoke API listens, and the functions it serves."""
+
+    functions: tuple[FunctionConfig, ...]
+    host: str = "127.0.0.1"
+    port: int = 9000
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.functions]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"function names must be unique: {names}")
+
+
+def bootstrap_command(handler: str) -> tuple[str, ...]:
+    """The runtime command of the zero-config form: our bootstrap, this Python."""
+    return ("/bin/sh", str(BOOTSTRAP), handler)
+
+
+def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[FunctionConfig, ...]:
+    """Functions declared in a TOML file as ``[functions.NAME]`` tables.
+
+    Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
+    ``memory``, ``timeout``, ``concurrency``, ``environment`` (a table).
+    Relative code directories are taken from the file's directory.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    tables = document.get("functions")
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"{path}: no [functions.NAME] table")
+    return tuple(
+        _function_from_table(name, table, path.parent, defaults or {})
+        for name, table in tables.items()
+    )
+
+
+_KEYS = {"handler", "command", "code_dir", "memory", "timeout", "concurrency", "environment"}
+
+
+def _function_from_table(
+    name: str, table: Any, base: Path, defaults: Mapping[str, Any]
+) -> FunctionConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"functions.{name} must be a table")
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"functions.{name}: unknown keys {sorted(unknown)}")
+    handler = str(table.get("handler", ""))
+    command = table.get("command")
+    if isinstance(command, str):
+        command = shlex.split(command)
+    if command is None and not handler:
+        raise ConfigError(f"functions.{name}: give a handler or a command")
+    code_dir = base / str(table.get("code_dir", "."))
+    environment = table.get("environment", {})
+    if not isinstance(environment, dict):
+        raise ConfigError(f"functions.{name}.environment must be a table")
+    return FunctionConfig(
+        name=name,
+        command=tuple(command) if command else bootstrap_command(handler),
+        code_dir=os.path.abspath(code_dir),
+        handler=handler,
+        memory_mb=int(table.get("memory", defaults.get("memory_mb", 128))),
+        timeout_s=float(table.get("timeout", defaults.get("timeout_s", 3.0))),
+        environment={str(k): str(v) for k, v in environment.items()},
+        concurrency=int(table.get("concurrency", defaults.get("concurrency", DEFAULT_CONCURRENCY))),
+    )

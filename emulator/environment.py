@@ -1,0 +1,272 @@
+"""One execution environment: a runtime process and the Runtime API it talks to.
+
+The Runtime API (2018-06-01) is served on a loopback port of its own
+("Using the Lambda runtime API for custom runtimes",
+https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html). The
+environment hands out one invocation at a time and turns whatever ends it (a
+post, a timeout, the process exiting, a failed init) into its
+:class:`~emulator.state.Outcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+from emulator.config import FunctionConfig
+from emulator.errors import ApiError
+from emulator.http import HttpServer, Request, Response, json_response
+from emulator.logs import LogSink, end_line, report_line, start_line
+from emulator.process import RuntimeProcess, peak_rss_mb
+from emulator.state import Invocation, Outcome, check_post
+
+__all__ = ["INIT_LIMIT_S", "RESPONSE_LIMIT", "Environment", "function_error"]
+
+PREFIX = "/2018-06-01/runtime"
+# Lambda's limits: 6 MB for a synchronous response, 10 s for an on-demand init.
+RESPONSE_LIMIT = 6 * 1024 * 1024
+INIT_LIMIT_S = 10.0
+_POST = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
+_ACCEPTED = json_response(202, b'{"status":"OK"}')
+
+
+def function_error(kind: str, error_type: str, message: str) -> Outcome:
+    """An error of the platform's making, in the shape Lambda gives the caller."""
+    body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    return Outcome(kind, body, function_error="Unhandled")
+
+
+class Environment:
+    """A runtime process, its Runtime API, and the invocation it is serving."""
+
+    def __init__(self, env_id: int, function: FunctionConfig, sink: LogSink) -> None:
+        self.id = env_id
+        self.function = function
+        self._sink = sink
+        self._server = HttpServer(self._route)
+        self._process: RuntimeProcess | None = None
+        self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
+        self._futures: dict[str, asyncio.Future[Outcome]] = {}
+        self._current: Invocation | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._lines: list[str] = []
+        self._started = time.monotonic()
+        self.init_ms: float | None = None
+        self._peak_mb = 1
+        self._init_reported = False
+        self.alive = True
+        self.last_used = time.monotonic()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._server.start()
+        self._process = await RuntimeProcess.start(
+            self.function, self._server.address, self._on_line
+        )
+        self._watcher = asyncio.ensure_future(self._watch())
+        asyncio.get_running_loop().call_later(INIT_LIMIT_S, self._init_timeout)
+
+    async def invoke(self, invocation: Invocation) -> tuple[Outcome, list[str]]:
+        """Run one invocation here; its outcome and its log lines."""
+        future = asyncio.get_running_loop().create_future()
+        self._futures[invocation.request_id] = future
+        self._queue.put_nowait(invocation)
+        outcome = await future
+        self.last_used = time.monotonic()
+        return outcome, self._lines
+
+    async def close(self) -> None:
+        """Shut down: SIGTERM, SIGKILL after the grace period, stop the Runtime API."""
+        self.alive = False
+        if self._process is not None:
+            await self._process.stop(self.function.grace_s)
+        if self._watcher is not None:
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        await self._server.stop()
+
+    # -- endings ---------------------------------------------------------------
+
+    def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
+        if not invocation.finish(outcome):
+            return
+        if invocation is self._current:
+            self._current = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if invocation.started_ns:
+            self._report(invocation)
+        future = self._futures.pop(invocation.request_id, None)
+        if future is not None and not future.done():
+            future.set_result(outcome)
+
+    def _report(self, invocation: Invocation) -> None:
+        init_ms = None if self._init_reported else self.init_ms
+        self._init_reported = True
+        self._sample_memory()
+        self._log(end_line(invocation))
+        self._log(report_line(invocation, self.function.memory_mb, self._peak_mb, init_ms))
+
+    def _sample_memory(self) -> None:
+        # Sampled while the process lives: a crashed runtime has no /proc entry left.
+        if self._process is not None:
+            self._peak_mb = max(self._peak_mb, peak_rss_mb(self._process.pid))
+
+    def _fail_all(self, outcome: Outcome) -> None:
+        """The environment is gone: every invocation it holds ends with ``outcome``."""
+        self.alive = False
+        pending = [self._current] if self._current is not None else []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        for invocation in pending:
+            self._finish(invocation, outcome)
+
+    def _time_out(self, invocation: Invocation) -> None:
+        seconds = self.function.timeout_s
+        message = (
+            f"RequestId: {invocation.request_id} Error: Task timed out after {seconds:.2f} seconds"
+        )
+        self._log(
+            f"{_timestamp()} {invocation.request_id} Task timed out after {seconds:.2f} seconds"
+        )
+        self._finish(invocation, function_error("timeout", "Sandbox.Timedout", message))
+        self._kill()
+
+    def _init_timeout(self) -> None:
+        if self.init_ms is None and self.alive:
+            message = f"Init phase did not end within {INIT_LIMIT_S:.0f} seconds"
+            self._fail_all(function_error("timeout", "Sandbox.Timedout", message))
+            self._kill()
+
+    def _kill(self) -> None:
+        self.alive = False
+        if self._process is not None:
+            self._process.kill()
+
+    async def _watch(self) -> None:
+        assert self._process is not None
+        status = await self._process.wait()
+        if not self.alive and self._current is None and self._queue.empty():
+            return
+        request_id = self._current.request_id if self._current else ""
+        reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        self._log(message)
+        self._fail_all(function_error("exit", "Runtime.ExitError", message))
+
+    # -- output ------------------------------------------------------------------
+
+    def _on_line(self, line: str) -> None:
+        self._log(line)
+
+    def _log(self, line: str) -> None:
+        self._lines.append(line)
+        self._sink.write(self.function.name, line)
+
+    # -- the Runtime API ---------------------------------------------------------
+
+    async def _route(self, request: Request) -> Response:
+        try:
+            return await self._dispatch(request)
+        except ApiError as exc:
+            body = json.dumps({"errorMessage": exc.message, "errorType": exc.error_type})
+            return json_response(exc.status, body.encode())
+
+    async def _dispatch(self, request: Request) -> Response:
+        path, method = request.path, request.method
+        if path == f"{PREFIX}/invocation/next" and method == "GET":
+            return await self._next()
+        if (match := _POST.match(path)) and method == "POST":
+            return await self._post(match.group(1), match.group(2), request)
+        if path == f"{PREFIX}/init/error" and method == "POST":
+            return self._init_error(request)
+        if path == f"{PREFIX}/restore/next" and method == "GET":
+            return Response(200)  # no snapshot here: "restored" at once
+        raise ApiError(404, "NotFound", f"no such Runtime API endpoint: {method} {path}")
+
+    async def _next(self) -> Response:
+        if self.init_ms is None:
+            self.init_ms = (time.monotonic() - self._started) * 1000
+        if self._current is not None:  # asked for more without answering: Lambda fails it
+            message = "The runtime asked for the next invocation before answering this one"
+            self._finish(self._current, function_error("error", "Runtime.NoResponse", message))
+        self._sample_memory()
+        invocation = await self._queue.get()
+        self._current = invocation
+        self._lines = []
+        invocation.start(self.function.timeout_s)
+        self._timer = asyncio.get_running_loop().call_later(
+            self.function.timeout_s, self._time_out, invocation
+        )
+        self._log(start_line(invocation, self.function.version))
+        return Response(200, self._event_headers(invocation), invocation.payload)
+
+    def _event_headers(self, invocation: Invocation) -> list[tuple[str, str]]:
+        # runtimes-api.html, "Next invocation": the response headers.
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn", self.function.arn),
+            ("Lambda-Runtime-Trace-Id", invocation.trace_id),
+            ("Lambda-Runtime-Invocation-Id", invocation.invocation_id),
+        ]
+        if invocation.client_context is not None:
+            headers.append(("Lambda-Runtime-Client-Context", invocation.client_context))
+        if invocation.tenant_id is not None:
+            headers.append(("Lambda-Runtime-Aws-Tenant-Id", invocation.tenant_id))
+        return headers
+
+    async def _post(self, request_id: str, kind: str, request: Request) -> Response:
+        invocation = check_post(self._current, request_id)
+        if self._process is not None:
+            await self._process.drain()
+        if len(request.body) > RESPONSE_LIMIT:
+            message = (
+                "Response payload size exceeded maximum allowed payload size "
+                f"({RESPONSE_LIMIT} bytes)."
+            )
+            self._finish(
+                invocation, function_error("too_large", "Function.ResponseSizeTooLarge", message)
+            )
+            raise ApiError(
+                413,
+                "RequestEntityTooLarge",
+                f"Exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes).",
+            )
+        if kind == "response":
+            content_type = request.headers.get("content-type", "application/json")
+            self._finish(invocation, Outcome("response", request.body, content_type))
+        else:
+            self._finish(invocation, Outcome("error", request.body, function_error="Unhandled"))
+        return _ACCEPTED
+
+    def _init_error(self, request: Request) -> Response:
+        if self.init_ms is not None:
+            raise ApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        self.init_ms = (time.monotonic() - self._started) * 1000
+        error_type = request.headers.get("lambda-runtime-function-error-type", "Runtime.Unknown")
+        self._log(
+            f"INIT_REPORT Init Duration: {self.init_ms:.2f} ms\tPhase: init\t"
+            f"Status: error\tError Type: {error_type}"
+        )
+        self._fail_all(Outcome("init_error", request.body, function_error="Unhandled"))
+        return _ACCEPTED
+
+
+def _timestamp() -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        + f".{int(time.time() * 1000) % 1000:03d}Z"
+    )
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name.lower().removeprefix("sig")
+    except ValueError:
+        return str(number)

@@ -1,0 +1,95 @@
+"""Invocation records and their state machine, without I/O.
+
+An invocation is queued, then running in one environment, then done with one
+:class:`Outcome`; the first outcome wins. The Runtime API's answers to a
+runtime's posts follow from that state ("Using the Lambda runtime API",
+https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from emulator.errors import ApiError
+
+__all__ = ["Invocation", "Outcome", "Phase", "check_post", "new_trace_id"]
+
+
+class Phase(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an invocation ended, as the caller sees it."""
+
+    kind: str  # response, error, timeout, exit, init_error, too_large
+    body: bytes
+    content_type: str = "application/json"
+    function_error: str | None = None  # "Unhandled" for every function error
+
+    @property
+    def failed(self) -> bool:
+        return self.function_error is not None
+
+
+def new_trace_id() -> str:
+    """An X-Ray trace header: ``Root=1-{epoch hex}-{96 random bits}``, sampled."""
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+
+
+@dataclass(eq=False)
+class Invocation:
+    """One event on its way through an environment."""
+
+    payload: bytes
+    client_context: str | None = None  # JSON text, already decoded from base64
+    tenant_id: str | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    trace_id: str = field(default_factory=new_trace_id)
+    phase: Phase = Phase.QUEUED
+    outcome: Outcome | None = None
+    started_ns: int = 0
+    ended_ns: int = 0
+    deadline_ms: int = 0
+
+    def start(self, timeout_s: float) -> None:
+        """Handed to a runtime: the clock and the deadline start now."""
+        self.phase = Phase.RUNNING
+        self.started_ns = time.monotonic_ns()
+        self.deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
+
+    def finish(self, outcome: Outcome) -> bool:
+        """Record the outcome; False if the invocation had already ended."""
+        if self.phase is Phase.DONE:
+            return False
+        self.phase = Phase.DONE
+        self.outcome = outcome
+        self.ended_ns = time.monotonic_ns()
+        return True
+
+    @property
+    def duration_ms(self) -> float:
+        if not self.started_ns:
+            return 0.0
+        end = self.ended_ns or time.monotonic_ns()
+        return (end - self.started_ns) / 1e6
+
+
+def check_post(invocation: Invocation | None, request_id: str) -> Invocation:
+    """The invocation a runtime may post a result for, or the Runtime API's refusal."""
+    if invocation is None or invocation.request_id != request_id:
+        raise ApiError(400, "InvalidRequestID", f"Invalid request ID: {request_id!r}")
+    if invocation.phase is Phase.DONE:
+        assert invocation.outcome is not None
+        if invocation.outcome.kind == "timeout":
+            raise ApiError(410, "InvocationTimedOut", "Invocation has already timed out")
+        raise ApiError(403, "InvalidStateTransition", "State transition is not allowed")
+    return invocation
