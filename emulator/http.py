@@ -129,7 +129,7 @@ class _Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         self._h11.receive_data(b"")
         self._pump()
-        return False
+        return True  # half-closed: the answers owed still go out, then we close
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._registry.discard(self)
