@@ -28,9 +28,11 @@ class LogSink:
         self._stream = stream or sys.stdout
         self._lock = threading.Lock()
 
-    def write(self, function: str, line: str) -> None:
+    def write(self, function: str, record: str) -> None:
+        """One record; each line of a multi-line record gets the prefix."""
+        text = "".join(f"[{function}] {line}\n" for line in record.split("\n"))
         with self._lock:
-            self._stream.write(f"[{function}] {line}\n")
+            self._stream.write(text)
             self._stream.flush()
 
 

@@ -17,7 +17,7 @@ import struct
 import sys
 import termios
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from emulator.config import BOOTSTRAP, FunctionConfig
@@ -121,25 +121,32 @@ class RuntimeProcess:
         # Our own pipes, so that drain() can ask the kernel what is still unread.
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
+        log_read, log_write = os.pipe()
+        env = lambda_environment(function, runtime_api)
+        # The telemetry log descriptor, as managed runtimes get it: records as
+        # frames, a multi-line record in one piece.
+        env.setdefault("_LAMBDA_TELEMETRY_LOG_FD", str(log_write))
         try:
             process = await asyncio.create_subprocess_exec(
                 *function.command,
                 cwd=function.code_dir,
-                env=lambda_environment(function, runtime_api),
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out_write,
                 stderr=err_write,
+                pass_fds=(log_write,),
                 start_new_session=True,
             )
         except OSError:
-            for fd in (out_read, err_read):
+            for fd in (out_read, err_read, log_read):
                 os.close(fd)
             raise
         finally:
-            os.close(out_write)
-            os.close(err_write)
-        readers = [await _reader(fd, on_line) for fd in (out_read, err_read)]
-        return cls(process, [out_read, err_read], readers)
+            for fd in (out_write, err_write, log_write):
+                os.close(fd)
+        readers = [await _reader(fd, _forward_lines, on_line) for fd in (out_read, err_read)]
+        readers.append(await _reader(log_read, _forward_frames, on_line))
+        return cls(process, [out_read, err_read, log_read], readers)
 
     async def drain(self) -> None:
         """Wait until what the runtime wrote so far has been forwarded.
@@ -179,13 +186,18 @@ class RuntimeProcess:
             os.killpg(self.pid, signum)
 
 
-async def _reader(fd: int, on_line: Callable[[str], None]) -> asyncio.Task[None]:
+Forwarder = Callable[[asyncio.StreamReader, Callable[[str], None]], Awaitable[None]]
+
+
+async def _reader(
+    fd: int, forward: Forwarder, on_line: Callable[[str], None]
+) -> asyncio.Task[None]:
     loop = asyncio.get_running_loop()
     stream = asyncio.StreamReader(limit=_LINE_LIMIT)
     await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(fd, "rb", buffering=0)
     )
-    return asyncio.ensure_future(_forward(stream, on_line))
+    return asyncio.ensure_future(forward(stream, on_line))
 
 
 def _unread(fd: int) -> int:
@@ -197,7 +209,19 @@ def _unread(fd: int) -> int:
     return count
 
 
-async def _forward(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+async def _forward_frames(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+    """Telemetry frames: 4-byte type, 4-byte length, 8-byte timestamp (big-endian), payload."""
+    while True:
+        try:
+            header = await stream.readexactly(16)
+            _, length, _ = struct.unpack(">IIQ", header)
+            payload = await stream.readexactly(length)
+        except asyncio.IncompleteReadError:
+            return
+        on_line(payload.decode("utf-8", "replace").rstrip("\n"))
+
+
+async def _forward_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
     while True:
         try:
             line = await stream.readline()

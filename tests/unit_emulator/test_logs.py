@@ -33,4 +33,5 @@ def test_tail_keeps_the_last_4_kb() -> None:
 def test_sink_prefixes_the_function_name() -> None:
     stream = io.StringIO()
     LogSink(stream).write("fn", "hello")
-    assert stream.getvalue() == "[fn] hello\n"
+    LogSink(stream).write("fn", "[ERROR] boom\nTraceback")
+    assert stream.getvalue() == "[fn] hello\n[fn] [ERROR] boom\n[fn] Traceback\n"
