@@ -5,7 +5,9 @@ Runtime API reference: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api
 After the first event, each result is posted together with the next
 ``GET /next`` in one write (HTTP/1.1 pipelining, RFC 9112 section 9.3): the
 Runtime API answers them in order, and the runtime saves a write, a wake-up
-and a round trip per invocation.
+and a round trip per invocation. The Runtime API is served by Go's net/http
+(the Runtime Interface Emulator is its open-source form), which reads
+pipelined requests one after the other (golang/go#17799).
 """
 
 from __future__ import annotations
