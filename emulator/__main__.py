@@ -84,9 +84,9 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         argv, command = argv[:split], list(argv[split + 1 :])
     args = _parser().parse_args(argv)
     defaults = {
-        "memory_mb": args.memory or int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128)),
-        "timeout_s": args.timeout or float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3)),
-        "concurrency": args.concurrency or DEFAULT_CONCURRENCY,
+        "memory_mb": _given(args.memory, int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128))),
+        "timeout_s": _given(args.timeout, float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3))),
+        "concurrency": _given(args.concurrency, DEFAULT_CONCURRENCY),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -115,6 +115,11 @@ def _single(
         environment=environment,
         concurrency=int(defaults["concurrency"]),
     )
+
+
+def _given(value: float | None, default: float) -> float:
+    # `value or default` would take an explicit 0 for "not given"; 0 must be refused.
+    return default if value is None else value
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -150,7 +150,8 @@ class Environment:
         status = await self._process.wait()
         if not self.alive and self._current is None and self._queue.empty():
             return
-        request_id = self._current.request_id if self._current else ""
+        # The invocation it was serving, or the one that was waiting for its init.
+        request_id = self._current.request_id if self._current else next(iter(self._futures), "")
         reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
         message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
         self._log(message)
@@ -209,7 +210,7 @@ class Environment:
             ("Content-Type", "application/json"),
             ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
             ("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms)),
-            ("Lambda-Runtime-Invoked-Function-Arn", self.function.arn),
+            ("Lambda-Runtime-Invoked-Function-Arn", invocation.function_arn or self.function.arn),
             ("Lambda-Runtime-Trace-Id", invocation.trace_id),
             ("Lambda-Runtime-Invocation-Id", invocation.invocation_id),
         ]
@@ -264,9 +265,11 @@ def _timestamp() -> str:
 
 
 def _signal_name(number: int) -> str:
+    """As Go's os/exec words it in Lambda's messages: "killed", "segmentation fault"."""
     import signal
 
     try:
-        return signal.Signals(number).name.lower().removeprefix("sig")
+        description = signal.strsignal(number)
     except ValueError:
-        return str(number)
+        description = None
+    return description.lower() if description else str(number)

@@ -57,7 +57,7 @@ class InvokeApi:
         await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _invoke(self, request: Request, request_id: str) -> Response:
-        service = self._service(request)
+        service, qualifier = self._service(request)
         invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
         if invocation_type not in _TYPES:
             raise _invalid("X-Amz-Invocation-Type", invocation_type, _TYPES)
@@ -69,14 +69,18 @@ class InvokeApi:
         common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", "$LATEST")]
         if invocation_type == "DryRun":
             return Response(204, common)
+        invocation = Invocation(
+            payload,
+            client_context,
+            request.headers.get("x-amz-tenant-id"),
+            request_id,
+            function_arn=_invoked_arn(service.function.arn, qualifier),
+        )
         if invocation_type == "Event":
-            task = asyncio.ensure_future(service.invoke_async(payload, client_context))
+            task = asyncio.ensure_future(service.invoke_async(invocation))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return Response(202, common)
-        invocation = Invocation(
-            payload, client_context, request.headers.get("x-amz-tenant-id"), request_id
-        )
         # Shielded: a caller that hangs up never leaves an environment wedged.
         outcome, lines = await asyncio.shield(asyncio.ensure_future(service.invoke(invocation)))
         headers = [("Content-Type", outcome.content_type), *common]
@@ -86,7 +90,8 @@ class InvokeApi:
             headers.append(("X-Amz-Log-Result", tail(lines)))
         return Response(200, headers, outcome.body)
 
-    def _service(self, request: Request) -> FunctionService:
+    def _service(self, request: Request) -> tuple[FunctionService, str | None]:
+        """The function's service and the qualifier (version or alias) invoked, if any."""
         match = _PATH.match(request.path)
         if match is None or request.method != "POST":
             raise ApiError(
@@ -94,19 +99,26 @@ class InvokeApi:
                 "UnknownOperationException",
                 f"Unknown operation {request.method} {request.path}",
             )
-        name = _function_name(match.group("name"))
+        name, qualifier = _function_name(match.group("name"))
+        qualifier = request.query.get("Qualifier", qualifier)
         service = self._services.get(name)
         if service is None:
             arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
             raise ApiError(404, "ResourceNotFoundException", f"Function not found: {arn}")
-        return service
+        return service, qualifier
 
 
-def _function_name(identifier: str) -> str:
-    """``name``, ``name:qualifier``, a partial ARN or a full ARN, to the name."""
+def _function_name(identifier: str) -> tuple[str, str | None]:
+    """``name``, ``name:qualifier``, a partial ARN or a full ARN, to name and qualifier."""
     if ":function:" in identifier:
         identifier = identifier.split(":function:", 1)[1]
-    return identifier.split(":", 1)[0]
+    name, _, qualifier = identifier.partition(":")
+    return name, qualifier or None
+
+
+def _invoked_arn(arn: str, qualifier: str | None) -> str:
+    # The ARN the caller used: qualified when it named a version or an alias.
+    return f"{arn}:{qualifier}" if qualifier else arn
 
 
 def _payload(body: bytes, limit: int) -> bytes:
@@ -119,12 +131,16 @@ def _payload(body: bytes, limit: int) -> bytes:
     if not body:
         return b"{}"  # an invoke without a payload hands the function an empty object
     try:
-        json.loads(body)
+        json.loads(body, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise ApiError(
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         ) from None
     return body
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _client_context(header: str | None) -> str | None:

@@ -36,6 +36,7 @@ _INHERITED = (
     "AWS_SESSION_TOKEN",
 )
 _LINE_LIMIT = 16 * 1024 * 1024
+_READ_SIZE = 64 * 1024
 
 
 def lambda_environment(function: FunctionConfig, runtime_api: str) -> dict[str, str]:
@@ -108,11 +109,13 @@ class RuntimeProcess:
         process: asyncio.subprocess.Process,
         pipes: list[int],
         readers: list[asyncio.Task[None]],
+        lines: list[_Lines],
     ) -> None:
         self.process = process
         self.pid = process.pid
         self._pipes = pipes
         self._readers = readers
+        self._lines = lines
 
     @classmethod
     async def start(
@@ -144,9 +147,13 @@ class RuntimeProcess:
         finally:
             for fd in (out_write, err_write, log_write):
                 os.close(fd)
-        readers = [await _reader(fd, _forward_lines, on_line) for fd in (out_read, err_read)]
-        readers.append(await _reader(log_read, _forward_frames, on_line))
-        return cls(process, [out_read, err_read, log_read], readers)
+        lines = [_Lines(on_line), _Lines(on_line)]
+        readers = [
+            await _reader(fd, forward)
+            for fd, forward in zip((out_read, err_read), lines, strict=True)
+        ]
+        readers.append(await _reader(log_read, lambda stream: _frames(stream, on_line)))
+        return cls(process, [out_read, err_read, log_read], readers, lines)
 
     async def drain(self) -> None:
         """Wait until what the runtime wrote so far has been forwarded.
@@ -160,6 +167,8 @@ class RuntimeProcess:
             await asyncio.sleep(0.001)
         for _ in range(3):  # let the forwarders take what the loop read
             await asyncio.sleep(0)
+        for lines in self._lines:
+            lines.flush()
 
     async def wait(self) -> int:
         """The exit status once the process and its output are done (-N: killed by signal N)."""
@@ -186,18 +195,16 @@ class RuntimeProcess:
             os.killpg(self.pid, signum)
 
 
-Forwarder = Callable[[asyncio.StreamReader, Callable[[str], None]], Awaitable[None]]
+Forwarder = Callable[[asyncio.StreamReader], Awaitable[None]]
 
 
-async def _reader(
-    fd: int, forward: Forwarder, on_line: Callable[[str], None]
-) -> asyncio.Task[None]:
+async def _reader(fd: int, forward: Forwarder) -> asyncio.Task[None]:
     loop = asyncio.get_running_loop()
     stream = asyncio.StreamReader(limit=_LINE_LIMIT)
     await loop.connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(fd, "rb", buffering=0)
     )
-    return asyncio.ensure_future(forward(stream, on_line))
+    return asyncio.ensure_future(forward(stream))
 
 
 def _unread(fd: int) -> int:
@@ -209,7 +216,7 @@ def _unread(fd: int) -> int:
     return count
 
 
-async def _forward_frames(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
+async def _frames(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
     """Telemetry frames: 4-byte type, 4-byte length, 8-byte timestamp (big-endian), payload."""
     while True:
         try:
@@ -221,12 +228,25 @@ async def _forward_frames(stream: asyncio.StreamReader, on_line: Callable[[str],
         on_line(payload.decode("utf-8", "replace").rstrip("\n"))
 
 
-async def _forward_lines(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> None:
-    while True:
-        try:
-            line = await stream.readline()
-        except (ValueError, asyncio.LimitOverrunError):  # a line beyond the limit
-            line = await stream.read(_LINE_LIMIT)
-        if not line:
-            return
-        on_line(line.decode("utf-8", "replace").rstrip("\n"))
+class _Lines:
+    """Splits a stream into lines; a partial line waits until ``flush``.
+
+    Output without a final newline (``context.log``, ``print(end="")``) is
+    flushed as a line of its own when the invocation ends, as Lambda does.
+    """
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self._on_line = on_line
+        self._partial = b""
+
+    async def __call__(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(_READ_SIZE):
+            *lines, self._partial = (self._partial + chunk).split(b"\n")
+            for line in lines:
+                self._on_line(line.decode("utf-8", "replace"))
+        self.flush()
+
+    def flush(self) -> None:
+        if self._partial:
+            partial, self._partial = self._partial, b""
+            self._on_line(partial.decode("utf-8", "replace"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 
 from emulator.config import FunctionConfig
@@ -19,7 +20,7 @@ from emulator.environment import Environment, function_error
 from emulator.errors import ApiError
 from emulator.logs import LogSink
 from emulator.scheduler import EnvState, Pool
-from emulator.state import Invocation, Outcome
+from emulator.state import Invocation, Outcome, Phase
 
 __all__ = ["ASYNC_RETRIES", "FunctionService"]
 
@@ -72,10 +73,13 @@ class FunctionService:
         self._freed.set()
         return outcome, lines
 
-    async def invoke_async(self, payload: bytes, client_context: str | None) -> None:
-        """An ``Event`` invocation: queued until there is capacity, retried on error."""
+    async def invoke_async(self, event: Invocation) -> None:
+        """An ``Event`` invocation: queued until there is capacity, retried on error.
+
+        Each attempt keeps the request id the caller got with its 202, as Lambda's retries do.
+        """
         for attempt in range(ASYNC_RETRIES + 1):
-            invocation = Invocation(payload, client_context)
+            invocation = dataclasses.replace(event, phase=Phase.QUEUED, outcome=None)
             outcome, _ = await self._when_free(invocation)
             if not outcome.failed:
                 return

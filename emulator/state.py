@@ -54,6 +54,7 @@ class Invocation:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     trace_id: str = field(default_factory=new_trace_id)
+    function_arn: str = ""  # as invoked, qualifier included; empty: the function's own
     phase: Phase = Phase.QUEUED
     outcome: Outcome | None = None
     started_ns: int = 0

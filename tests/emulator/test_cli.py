@@ -194,13 +194,6 @@ def refused(args: list[str], cwd: Path) -> str:
     return stderr
 
 
-ACCEPTS_ZERO = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --concurrency/--timeout/--memory 0 are taken as 'not given' "
-    "(`args.x or default` in __main__.parse_config), so the emulator starts with the default",
-)
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -213,9 +206,9 @@ ACCEPTS_ZERO = pytest.mark.xfail(
         (["--concurrency", "-1", "handlers.echo"], "concurrency must be at least 1"),
         (["--config", "no-such-file.toml"], "no-such-file.toml"),
         (["--config", "functions.toml"], "unknown keys ['colour']"),
-        pytest.param(["--concurrency", "0", "handlers.echo"], "concurrency", marks=ACCEPTS_ZERO),
-        pytest.param(["--timeout", "0", "handlers.echo"], "timeout", marks=ACCEPTS_ZERO),
-        pytest.param(["--memory", "0", "handlers.echo"], "memory", marks=ACCEPTS_ZERO),
+        (["--concurrency", "0", "handlers.echo"], "concurrency"),
+        (["--timeout", "0", "handlers.echo"], "timeout"),
+        (["--memory", "0", "handlers.echo"], "memory"),
     ],
     ids=[
         "handler-and-command",

@@ -72,24 +72,14 @@ def test_a_timeout_is_in_the_log_tail(client: httpx.Client, tmp_path: Path) -> N
     assert log.splitlines()[-1].startswith(f"REPORT RequestId: {request_id}\t")
 
 
-SIGNAL_NAMES = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a runtime killed by a signal gives 'signal: kill' / 'signal: segv'; "
-    "Lambda (Go's ProcessState) says 'signal: killed' / 'signal: segmentation fault' "
-    "(environment._signal_name uses the SIG* name, not the description)",
-)
-
-
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
         ({"action": "exit", "status": 3}, "exit status 3"),
         # Lambda's wording for a clean exit may differ: only the type is checked.
         ({"action": "exit", "status": 0}, None),
-        pytest.param({"action": "kill", "signal": 9}, "signal: killed", marks=SIGNAL_NAMES),
-        pytest.param(
-            {"action": "kill", "signal": 11}, "signal: segmentation fault", marks=SIGNAL_NAMES
-        ),
+        ({"action": "kill", "signal": 9}, "signal: killed"),
+        ({"action": "kill", "signal": 11}, "signal: segmentation fault"),
     ],
     ids=["exit-3", "exit-0", "sigkill", "sigsegv"],
 )
@@ -130,12 +120,6 @@ def test_a_missing_handler_module_is_an_init_error_each_time(client: httpx.Clien
         assert "no_such_module" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a runtime that exits during init gives 'RequestId:  Error: ...' "
-    "(empty id): environment._watch takes the id from _current, still None while "
-    "the invocation is queued",
-)
 def test_a_runtime_that_exits_during_init_names_the_request(client: httpx.Client) -> None:
     response = client.post(invoke_path("initcrash"), json={})
     message = function_error(response, "Runtime.ExitError")

@@ -96,12 +96,6 @@ def test_a_failed_event_is_retried_twice(
         emulator.wait_for_line(containing(f"retry {attempt} of 2"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an Event's 202 X-Amzn-RequestId is not the aws_request_id its handler "
-    "sees, and each retry gets a new one: FunctionService.invoke_async makes a new "
-    "Invocation (new uuid) per attempt; Lambda keeps the caller's request id throughout",
-)
 @pytest.mark.parametrize(("fail", "attempts"), [(False, 1), (True, 3)], ids=["ok", "retried"])
 def test_an_event_keeps_its_request_id(
     client: httpx.Client, tmp_path: Path, fail: bool, attempts: int
@@ -145,12 +139,6 @@ CLIENT_CONTEXT = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).d
             "X-Amz-Tenant-Id",
             "t-1",
             {"tenant_id": "t-1"},
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: the tenant id of an Event invocation is dropped: "
-                "InvokeApi passes X-Amz-Tenant-Id to synchronous invocations only "
-                "(FunctionService.invoke_async takes none)",
-            ),
         ),
     ],
     ids=["client-context", "tenant-id"],

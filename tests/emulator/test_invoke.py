@@ -113,12 +113,6 @@ def test_a_payload_that_is_not_json_is_refused(client: httpx.Client, body: bytes
     error_answer(response, 400, "InvalidRequestContentException")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: invoke_api._payload checks with json.loads, which takes NaN and "
-    "Infinity (not JSON, RFC 8259 section 6): the runtime then fails with "
-    "Runtime.UnmarshalError instead of the caller getting 400",
-)
 @pytest.mark.parametrize("body", [b"NaN", b'{"a": Infinity}', b"[-Infinity]"])
 def test_a_payload_with_non_numbers_is_refused(client: httpx.Client, body: bytes) -> None:
     response = client.post(invoke_path("echo"), content=body)
@@ -233,12 +227,6 @@ def test_the_context_describes_the_function_and_the_deadline(client: httpx.Clien
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a qualifier (name:live, ?Qualifier=live) is accepted but dropped: "
-    "context.invoked_function_arn is always the unqualified ARN "
-    "(environment._event_headers sends function.arn); Lambda passes the ARN invoked",
-)
 @pytest.mark.parametrize(
     "target", [invoke_path("context:live"), invoke_path("context") + "?Qualifier=live"]
 )

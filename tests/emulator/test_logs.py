@@ -94,12 +94,6 @@ def test_the_report_shows_the_configured_memory(client: httpx.Client) -> None:
     assert report_pattern(response.headers["x-amzn-requestid"], memory_mb=256).match(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: output without a final newline (context.log, print(end='')) stays in "
-    "process._forward_lines' buffer: it is missing from its invocation's log and is "
-    "glued to the next line written, in a later invocation",
-)
 def test_output_without_a_final_newline_is_in_its_invocations_log(client: httpx.Client) -> None:
     response = client.post(invoke_path("partial"), json={}, headers=TAIL)
     request_id = response.headers["x-amzn-requestid"]
