@@ -50,6 +50,7 @@ class Environment:
         self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self._futures: dict[str, asyncio.Future[Outcome]] = {}
         self._current: Invocation | None = None
+        self._last: Invocation | None = None  # the one before: a late post gets 403 or 410
         self._timer: asyncio.TimerHandle | None = None
         self._lines: list[str] = []
         self._started = time.monotonic()
@@ -93,6 +94,7 @@ class Environment:
             return
         if invocation is self._current:
             self._current = None
+            self._last = invocation
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -221,7 +223,8 @@ class Environment:
         return headers
 
     async def _post(self, request_id: str, kind: str, request: Request) -> Response:
-        invocation = check_post(self._current, request_id)
+        known = self._current if self._current is not None else self._last
+        invocation = check_post(known, request_id)
         if self._process is not None:
             await self._process.drain()
         if len(request.body) > RESPONSE_LIMIT:
