@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help=f"environments at most, per function (default {DEFAULT_CONCURRENCY})",
     )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="invocations at once in one environment (default 1; above 1: multi-concurrency mode)",
+    )
     parser.add_argument("--function-name", help="the function's name (default 'function')")
     parser.add_argument(
         "--env",
@@ -87,6 +92,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         "memory_mb": _given(args.memory, int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128))),
         "timeout_s": _given(args.timeout, float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3))),
         "concurrency": _given(args.concurrency, DEFAULT_CONCURRENCY),
+        "max_concurrency": _given(args.max_concurrency, 1),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -114,6 +120,7 @@ def _single(
         timeout_s=defaults["timeout_s"],
         environment=environment,
         concurrency=int(defaults["concurrency"]),
+        max_concurrency=int(defaults["max_concurrency"]),
     )
 
 

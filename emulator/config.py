@@ -41,6 +41,9 @@ class FunctionConfig:
     timeout_s: float = 3.0
     environment: Mapping[str, str] = field(default_factory=dict)
     concurrency: int = DEFAULT_CONCURRENCY
+    # Invocations at once in one environment: above 1, the multi-concurrency
+    # mode of Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY).
+    max_concurrency: int = 1
     region: str = "us-east-1"
     version: str = "$LATEST"
     idle_s: float = 600.0  # an environment idle this long is shut down
@@ -55,7 +58,7 @@ class FunctionConfig:
             raise ConfigError(f"function {self.name}: memory must be 128 to 10240 MB")
         if not 0 < self.timeout_s <= 900:
             raise ConfigError(f"function {self.name}: timeout must be 1 to 900 seconds")
-        if self.concurrency < 1:
+        if self.concurrency < 1 or self.max_concurrency < 1:
             raise ConfigError(f"function {self.name}: concurrency must be at least 1")
 
     @property
@@ -86,7 +89,8 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     """Functions declared in a TOML file as ``[functions.NAME]`` tables.
 
     Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
-    ``memory``, ``timeout``, ``concurrency``, ``environment`` (a table).
+    ``memory``, ``timeout``, ``concurrency``, ``max_concurrency``,
+    ``environment`` (a table).
     Relative code directories are taken from the file's directory.
     """
     if sys.version_info >= (3, 11):
@@ -106,7 +110,16 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     )
 
 
-_KEYS = {"handler", "command", "code_dir", "memory", "timeout", "concurrency", "environment"}
+_KEYS = {
+    "handler",
+    "command",
+    "code_dir",
+    "memory",
+    "timeout",
+    "concurrency",
+    "max_concurrency",
+    "environment",
+}
 
 
 def _function_from_table(
@@ -136,4 +149,5 @@ def _function_from_table(
         timeout_s=float(table.get("timeout", defaults.get("timeout_s", 3.0))),
         environment={str(k): str(v) for k, v in environment.items()},
         concurrency=int(table.get("concurrency", defaults.get("concurrency", DEFAULT_CONCURRENCY))),
+        max_concurrency=int(table.get("max_concurrency", defaults.get("max_concurrency", 1))),
     )

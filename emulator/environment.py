@@ -49,9 +49,11 @@ class Environment:
         self._process: RuntimeProcess | None = None
         self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self._futures: dict[str, asyncio.Future[Outcome]] = {}
-        self._current: Invocation | None = None
-        self._last: Invocation | None = None  # the one before: a late post gets 403 or 410
-        self._timer: asyncio.TimerHandle | None = None
+        # Running invocations (several in multi-concurrency mode), and the ones
+        # that ended lately: a late post for one gets 403 or 410, not 400.
+        self._running: dict[str, Invocation] = {}
+        self._ended: dict[str, Invocation] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._lines: list[str] = []
         self._started = time.monotonic()
         self.init_ms: float | None = None
@@ -70,13 +72,13 @@ class Environment:
         asyncio.get_running_loop().call_later(INIT_LIMIT_S, self._init_timeout)
 
     async def invoke(self, invocation: Invocation) -> tuple[Outcome, list[str]]:
-        """Run one invocation here; its outcome and its log lines."""
+        """Run one invocation here; its outcome and the log lines written while it ran."""
         future = asyncio.get_running_loop().create_future()
         self._futures[invocation.request_id] = future
         self._queue.put_nowait(invocation)
         outcome = await future
         self.last_used = time.monotonic()
-        return outcome, self._lines
+        return outcome, self._lines[invocation.log_from :]
 
     async def close(self) -> None:
         """Shut down: SIGTERM, SIGKILL after the grace period, stop the Runtime API."""
@@ -92,12 +94,14 @@ class Environment:
     def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
         if not invocation.finish(outcome):
             return
-        if invocation is self._current:
-            self._current = None
-            self._last = invocation
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        request_id = invocation.request_id
+        if self._running.pop(request_id, None) is not None:
+            self._ended[request_id] = invocation
+            while len(self._ended) > 64:
+                del self._ended[next(iter(self._ended))]
+        timer = self._timers.pop(request_id, None)
+        if timer is not None:
+            timer.cancel()
         if invocation.started_ns:
             self._report(invocation)
         future = self._futures.pop(invocation.request_id, None)
@@ -119,7 +123,7 @@ class Environment:
     def _fail_all(self, outcome: Outcome) -> None:
         """The environment is gone: every invocation it holds ends with ``outcome``."""
         self.alive = False
-        pending = [self._current] if self._current is not None else []
+        pending = list(self._running.values())
         while not self._queue.empty():
             pending.append(self._queue.get_nowait())
         for invocation in pending:
@@ -150,10 +154,10 @@ class Environment:
     async def _watch(self) -> None:
         assert self._process is not None
         status = await self._process.wait()
-        if not self.alive and self._current is None and self._queue.empty():
+        if not self.alive and not self._running and self._queue.empty():
             return
         # The invocation it was serving, or the one that was waiting for its init.
-        request_id = self._current.request_id if self._current else next(iter(self._futures), "")
+        request_id = next(iter(self._running), None) or next(iter(self._futures), "")
         reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
         message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
         self._log(message)
@@ -192,15 +196,19 @@ class Environment:
     async def _next(self) -> Response:
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self._started) * 1000
-        if self._current is not None:  # asked for more without answering: Lambda fails it
+        if self.function.max_concurrency == 1 and self._running:
+            # Asked for more without answering: Lambda fails the one unanswered.
             message = "The runtime asked for the next invocation before answering this one"
-            self._finish(self._current, function_error("error", "Runtime.NoResponse", message))
+            (unanswered,) = self._running.values()
+            self._finish(unanswered, function_error("error", "Runtime.NoResponse", message))
         self._sample_memory()
         invocation = await self._queue.get()
-        self._current = invocation
-        self._lines = []
+        if not self._running:
+            self._lines = []  # nothing runs: the log so far belongs to no one
+        self._running[invocation.request_id] = invocation
+        invocation.log_from = len(self._lines)
         invocation.start(self.function.timeout_s)
-        self._timer = asyncio.get_running_loop().call_later(
+        self._timers[invocation.request_id] = asyncio.get_running_loop().call_later(
             self.function.timeout_s, self._time_out, invocation
         )
         self._log(start_line(invocation, self.function.version))
@@ -223,7 +231,7 @@ class Environment:
         return headers
 
     async def _post(self, request_id: str, kind: str, request: Request) -> Response:
-        known = self._current if self._current is not None else self._last
+        known = self._running.get(request_id) or self._ended.get(request_id)
         invocation = check_post(known, request_id)
         if self._process is not None:
             await self._process.drain()

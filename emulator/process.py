@@ -67,6 +67,8 @@ def lambda_environment(function: FunctionConfig, runtime_api: str) -> dict[str, 
             "RIC_PYTHON": sys.executable,
         }
     )
+    if function.max_concurrency > 1:
+        env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(function.max_concurrency)
     env.update(function.environment)
     return env
 

@@ -34,7 +34,7 @@ class FunctionService:
     def __init__(self, function: FunctionConfig, sink: LogSink, retry_delay_s: float = 1.0):
         self.function = function
         self._sink = sink
-        self._pool = Pool(function.name, function.concurrency)
+        self._pool = Pool(function.name, function.concurrency, function.max_concurrency)
         self._envs: dict[int, Environment] = {}
         self._retry_delay_s = retry_delay_s
         self._freed = asyncio.Event()

@@ -60,6 +60,7 @@ class Invocation:
     started_ns: int = 0
     ended_ns: int = 0
     deadline_ms: int = 0
+    log_from: int = 0  # where its lines start in its environment's log
 
     def start(self, timeout_s: float) -> None:
         """Handed to a runtime: the clock and the deadline start now."""

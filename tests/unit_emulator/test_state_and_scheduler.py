@@ -99,3 +99,19 @@ def test_release_of_an_unknown_or_idle_environment_is_ignored() -> None:
     pool.release(env_id)
     assert pool.acquire() == (env_id, False)
     assert pool.acquire() == (2, True)
+
+
+def test_multi_concurrency_fills_an_environments_slots_first() -> None:
+    pool = Pool("fn", capacity=2, slots=2)
+    assert pool.acquire() == (1, True)
+    assert pool.acquire() == (1, False)  # the second slot of the first environment
+    assert pool.acquire() == (2, True)
+    assert pool.acquire() == (2, False)
+    with pytest.raises(ApiError) as info:
+        pool.acquire()
+    assert "limit of 4" in info.value.message
+    pool.release(1)
+    assert pool.state(1) is EnvState.BUSY  # one of its two invocations still runs
+    pool.release(1)
+    assert pool.state(1) is EnvState.IDLE
+    assert pool.acquire() == (1, False)
