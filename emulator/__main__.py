@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="invocations at once in one environment (default 1; above 1: multi-concurrency mode)",
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        help="seconds an environment may stay idle before it is shut down (default 600)",
+    )
     parser.add_argument("--function-name", help="the function's name (default 'function')")
     parser.add_argument(
         "--env",
@@ -93,6 +98,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         "timeout_s": _given(args.timeout, float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3))),
         "concurrency": _given(args.concurrency, DEFAULT_CONCURRENCY),
         "max_concurrency": _given(args.max_concurrency, 1),
+        "idle_s": _given(args.idle_timeout, 600.0),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -121,6 +127,7 @@ def _single(
         environment=environment,
         concurrency=int(defaults["concurrency"]),
         max_concurrency=int(defaults["max_concurrency"]),
+        idle_s=defaults["idle_s"],
     )
 
 

@@ -58,6 +58,8 @@ class FunctionConfig:
             raise ConfigError(f"function {self.name}: memory must be 128 to 10240 MB")
         if not 0 < self.timeout_s <= 900:
             raise ConfigError(f"function {self.name}: timeout must be 1 to 900 seconds")
+        if self.idle_s <= 0:
+            raise ConfigError(f"function {self.name}: idle timeout must be positive")
         if self.concurrency < 1 or self.max_concurrency < 1:
             raise ConfigError(f"function {self.name}: concurrency must be at least 1")
 
@@ -90,7 +92,7 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
 
     Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
     ``memory``, ``timeout``, ``concurrency``, ``max_concurrency``,
-    ``environment`` (a table).
+    ``idle_timeout`` (seconds), ``environment`` (a table).
     Relative code directories are taken from the file's directory.
     """
     if sys.version_info >= (3, 11):
@@ -118,6 +120,7 @@ _KEYS = {
     "timeout",
     "concurrency",
     "max_concurrency",
+    "idle_timeout",
     "environment",
 }
 
@@ -150,4 +153,5 @@ def _function_from_table(
         environment={str(k): str(v) for k, v in environment.items()},
         concurrency=int(table.get("concurrency", defaults.get("concurrency", DEFAULT_CONCURRENCY))),
         max_concurrency=int(table.get("max_concurrency", defaults.get("max_concurrency", 1))),
+        idle_s=float(table.get("idle_timeout", defaults.get("idle_s", 600.0))),
     )
