@@ -69,6 +69,7 @@ class ClientRun:
     server_cpu_ns: int = 0  # this process's CPU over the same span
     cycles_us: list[float] = field(default_factory=list)
     rss_end_kib: int = 0
+    stderr: str = ""
 
     @property
     def cpu_us_per_invocation(self) -> float:
@@ -108,6 +109,9 @@ class _Conn:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = bytearray()
+        # One receive buffer: allocating 1 MiB per recv() would cost this
+        # server an mmap and a munmap each time.
+        self.view = memoryview(bytearray(1 << 20))
 
     def read_request(self) -> bytes | None:
         """The request line of the next request; its body is read and dropped."""
@@ -128,9 +132,9 @@ class _Conn:
         return head.split(b"\r\n", 1)[0]
 
     def _fill(self) -> bool:
-        data = self.sock.recv(1 << 20)
-        self.buf += data
-        return bool(data)
+        size = self.sock.recv_into(self.view)
+        self.buf += self.view[:size]
+        return size > 0
 
 
 class FakeRuntimeApi:
@@ -143,18 +147,27 @@ class FakeRuntimeApi:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
 
-    def run(self, command: list[str], env: dict[str, str], cwd: str) -> ClientRun:
+    def run(
+        self, command: list[str], env: dict[str, str], cwd: str, stderr: bool = False
+    ) -> ClientRun:
+        """Serve the client ``command``; with ``stderr``, keep what it wrote there."""
         env = {**env, "AWS_LAMBDA_RUNTIME_API": self.address}
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
         )
         try:
-            return self._serve(process, started)
+            result = self._serve(process, started)
         finally:
             process.kill()
-            process.wait()
+            _, errors = process.communicate()
             self.listener.close()
+        result.stderr = (errors or b"").decode(errors="replace")
+        return result
 
     def _serve(self, process: subprocess.Popen[bytes], started: float) -> ClientRun:
         result = ClientRun()

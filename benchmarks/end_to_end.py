@@ -1,0 +1,107 @@
+"""End to end through the emulator: invoke latency and throughput, per runtime.
+
+One emulator serves the echo handler twice: with ric and with awslambdaric as
+the runtime, two environments each. Both are driven alike, interleaved.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["measure_emulator"]
+
+CONFIG = """
+[functions.ric]
+handler = "handlers.echo"
+concurrency = 2
+code_dir = "{code}"
+
+[functions.awslambdaric]
+command = ["{python}", "-m", "awslambdaric", "handlers.echo"]
+concurrency = 2
+code_dir = "{code}"
+"""
+CALLERS = 2  # as many callers as environments
+
+
+def measure_emulator(code_dir: Path, invocations: int) -> dict[str, Any]:
+    config = code_dir / "results" / "end_to_end.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(CONFIG.format(code=code_dir, python=sys.executable))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", "--config", str(config)],
+        cwd=code_dir.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().split(" on ", 1)[1].split()[0]
+    drain = threading.Thread(target=process.stdout.read, daemon=True)
+    drain.start()
+    try:
+        results = {name: _function(url, name, invocations) for name in ("ric", "awslambdaric")}
+    finally:
+        process.terminate()
+        process.wait(30)
+        drain.join(10)
+        process.stdout.close()
+    return results
+
+
+def _function(url: str, name: str, invocations: int) -> dict[str, Any]:
+    _callers(url, name, 1, 20)  # warm both environments up
+    _callers(url, name, CALLERS, 20)
+    one, _ = _callers(url, name, 1, invocations)
+    many, seconds = _callers(url, name, CALLERS, invocations)
+    return {
+        "one_caller_p50_ms": _percentile(one, 0.5),
+        "one_caller_p99_ms": _percentile(one, 0.99),
+        f"{CALLERS}_callers_p50_ms": _percentile(many, 0.5),
+        f"{CALLERS}_callers_p99_ms": _percentile(many, 0.99),
+        "per_second": len(many) / seconds,
+    }
+
+
+def _callers(url: str, name: str, callers: int, invocations: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def caller(count: int) -> None:
+        mine = []
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for _ in range(count):
+                started = time.perf_counter()
+                response = client.post(f"/2015-03-31/functions/{name}/invocations", content=b"{}")
+                mine.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200 or "x-amz-function-error" in response.headers:
+                    raise RuntimeError(f"{name}: {response.status_code} {response.text}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [
+        threading.Thread(target=caller, args=(invocations // callers,)) for _ in range(callers)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if q == 0.5:
+        return statistics.median(values)
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
