@@ -14,6 +14,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Callable
 
 from emulator.config import FunctionConfig
 from emulator.errors import ApiError
@@ -26,7 +27,7 @@ __all__ = ["INIT_LIMIT_S", "RESPONSE_LIMIT", "Environment", "function_error"]
 
 PREFIX = "/2018-06-01/runtime"
 # Lambda's limits: 6 MB for a synchronous response, 10 s for an on-demand init.
-RESPONSE_LIMIT = 6 * 1024 * 1024
+RESPONSE_LIMIT = 6 * 1024 * 1024 + 100  # the figure in Lambda's own error: 6291556
 INIT_LIMIT_S = 10.0
 _POST = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
 _ACCEPTED = json_response(202, b'{"status":"OK"}')
@@ -39,19 +40,37 @@ def function_error(kind: str, error_type: str, message: str) -> Outcome:
 
 
 class Environment:
-    """A runtime process, its Runtime API, and the invocation it is serving."""
+    """A runtime process, its Runtime API, and the invocations it is serving.
 
-    def __init__(self, env_id: int, function: FunctionConfig, sink: LogSink) -> None:
+    A slot is taken when an invocation is handed to the environment and given
+    back (``on_free``) only when the runtime asks for the next event after
+    answering: until then the environment is still busy, as in Lambda, and a
+    runtime that never comes back is timed out like a slow handler. When the
+    runtime process is gone, ``on_gone`` takes the environment out of service.
+    """
+
+    def __init__(
+        self,
+        env_id: int,
+        function: FunctionConfig,
+        sink: LogSink,
+        on_free: Callable[[Environment], None],
+        on_gone: Callable[[Environment], None],
+    ) -> None:
         self.id = env_id
         self.function = function
         self._sink = sink
+        self._on_free = on_free
+        self._on_gone = on_gone
         self._server = HttpServer(self._route)
         self._process: RuntimeProcess | None = None
         self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self._futures: dict[str, asyncio.Future[Outcome]] = {}
-        # Running invocations (several in multi-concurrency mode), and the ones
-        # that ended lately: a late post for one gets 403 or 410, not 400.
+        # Running invocations (several in multi-concurrency mode), the answered
+        # ones whose runtime has not asked for more yet, and the ones that ended
+        # lately: a late post for one of those gets 403 or 410, not 400.
         self._running: dict[str, Invocation] = {}
+        self._owed: list[Invocation] = []
         self._ended: dict[str, Invocation] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._lines: list[str] = []
@@ -63,12 +82,19 @@ class Environment:
         self.last_used = time.monotonic()
         self._watcher: asyncio.Task[None] | None = None
 
+    @property
+    def returning(self) -> bool:
+        """Answered an invocation and not yet back for the next: a slot is on its way."""
+        return bool(self._owed)
+
     async def start(self) -> None:
         await self._server.start()
-        self._process = await RuntimeProcess.start(
-            self.function, self._server.address, self._on_line
-        )
-        self._watcher = asyncio.ensure_future(self._watch())
+        process = await RuntimeProcess.start(self.function, self._server.address, self._on_line)
+        self._process = process
+        self._watcher = asyncio.ensure_future(self._watch(process))
+        if not self.alive:  # closed while it was starting
+            process.kill()
+            return
         asyncio.get_running_loop().call_later(INIT_LIMIT_S, self._init_timeout)
 
     async def invoke(self, invocation: Invocation) -> tuple[Outcome, list[str]]:
@@ -82,7 +108,7 @@ class Environment:
 
     async def close(self) -> None:
         """Shut down: SIGTERM, SIGKILL after the grace period, stop the Runtime API."""
-        self.alive = False
+        self._fail_all(function_error("exit", "Runtime.ExitError", "The environment shut down"))
         if self._process is not None:
             await self._process.stop(self.function.grace_s)
         if self._watcher is not None:
@@ -91,22 +117,36 @@ class Environment:
 
     # -- endings ---------------------------------------------------------------
 
-    def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
+    def _record(self, invocation: Invocation, outcome: Outcome) -> bool:
+        """The first outcome wins; False if the invocation had already ended."""
         if not invocation.finish(outcome):
-            return
+            return False
         request_id = invocation.request_id
         if self._running.pop(request_id, None) is not None:
             self._ended[request_id] = invocation
             while len(self._ended) > 64:
                 del self._ended[next(iter(self._ended))]
-        timer = self._timers.pop(request_id, None)
-        if timer is not None:
-            timer.cancel()
+        return True
+
+    def _complete(self, invocation: Invocation) -> None:
+        """END and REPORT, then the caller gets the outcome."""
         if invocation.started_ns:
             self._report(invocation)
         future = self._futures.pop(invocation.request_id, None)
         if future is not None and not future.done():
-            future.set_result(outcome)
+            assert invocation.outcome is not None
+            future.set_result(invocation.outcome)
+
+    def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
+        """End an invocation the runtime will not answer any more."""
+        if self._record(invocation, outcome):
+            self._cancel_timer(invocation)
+            self._complete(invocation)
+
+    def _cancel_timer(self, invocation: Invocation) -> None:
+        timer = self._timers.pop(invocation.request_id, None)
+        if timer is not None:
+            timer.cancel()
 
     def _report(self, invocation: Invocation) -> None:
         init_ms = None if self._init_reported else self.init_ms
@@ -128,8 +168,17 @@ class Environment:
             pending.append(self._queue.get_nowait())
         for invocation in pending:
             self._finish(invocation, outcome)
+        for invocation in self._owed:
+            self._cancel_timer(invocation)
+        self._owed.clear()
 
     def _time_out(self, invocation: Invocation) -> None:
+        if invocation in self._owed:  # answered, but never came back for more
+            self._log(
+                f"{invocation.request_id}: the runtime did not ask for the next event in time"
+            )
+            self._kill()
+            return
         seconds = self.function.timeout_s
         message = (
             f"RequestId: {invocation.request_id} Error: Task timed out after {seconds:.2f} seconds"
@@ -138,7 +187,10 @@ class Environment:
             f"{_timestamp()} {invocation.request_id} Task timed out after {seconds:.2f} seconds"
         )
         self._finish(invocation, function_error("timeout", "Sandbox.Timedout", message))
-        self._kill()
+        # In multi-concurrency mode only the invocation fails; the environment
+        # and the invocations beside it go on (Lambda Managed Instances).
+        if self.function.max_concurrency == 1:
+            self._kill()
 
     def _init_timeout(self) -> None:
         if self.init_ms is None and self.alive:
@@ -151,15 +203,24 @@ class Environment:
         if self._process is not None:
             self._process.kill()
 
-    async def _watch(self) -> None:
-        assert self._process is not None
-        status = await self._process.wait()
-        if not self.alive and not self._running and self._queue.empty():
+    async def _watch(self, process: RuntimeProcess) -> None:
+        try:
+            await self._watch_exit(process)
+        finally:
+            self._on_gone(self)
+
+    async def _watch_exit(self, process: RuntimeProcess) -> None:
+        status = await process.exited()
+        reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
+        if not self._running and self._queue.empty():
+            if self.alive:  # on its own, between invocations: no invocation to fail
+                self._log(f"Runtime exited with error: {reason} (between invocations)")
+            self.alive = False
             return
         # The invocation it was serving, or the one that was waiting for its init.
         request_id = next(iter(self._running), None) or next(iter(self._futures), "")
-        reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
         message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        await process.drain()
         self._log(message)
         self._fail_all(function_error("exit", "Runtime.ExitError", message))
 
@@ -201,7 +262,10 @@ class Environment:
             message = "The runtime asked for the next invocation before answering this one"
             (unanswered,) = self._running.values()
             self._finish(unanswered, function_error("error", "Runtime.NoResponse", message))
-        self._sample_memory()
+            self._on_free(self)
+        if self._owed:  # back for more after an answer: the slot is free again
+            self._cancel_timer(self._owed.pop(0))
+            self._on_free(self)
         invocation = await self._queue.get()
         if not self._running:
             self._lines = []  # nothing runs: the log so far belongs to no one
@@ -233,26 +297,30 @@ class Environment:
     async def _post(self, request_id: str, kind: str, request: Request) -> Response:
         known = self._running.get(request_id) or self._ended.get(request_id)
         invocation = check_post(known, request_id)
-        if self._process is not None:
-            await self._process.drain()
-        if len(request.body) > RESPONSE_LIMIT:
+        too_large = len(request.body) > RESPONSE_LIMIT
+        if too_large:
             message = (
-                "Response payload size exceeded maximum allowed payload size "
-                f"({RESPONSE_LIMIT} bytes)."
+                f"Response payload size ({len(request.body)} bytes) exceeded maximum allowed "
+                f"payload size ({RESPONSE_LIMIT} bytes)."
             )
-            self._finish(
-                invocation, function_error("too_large", "Function.ResponseSizeTooLarge", message)
-            )
+            outcome = function_error("too_large", "Function.ResponseSizeTooLarge", message)
+        elif kind == "response":
+            content_type = request.headers.get("content-type", "application/json")
+            outcome = Outcome("response", request.body, content_type)
+        else:
+            outcome = Outcome("error", request.body, function_error="Unhandled")
+        # Recorded at once: the deadline no longer applies, and a second post is refused.
+        self._record(invocation, outcome)
+        self._owed.append(invocation)
+        if self._process is not None:
+            await self._process.drain()  # the handler's output comes before END
+        self._complete(invocation)
+        if too_large:
             raise ApiError(
                 413,
                 "RequestEntityTooLarge",
                 f"Exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes).",
             )
-        if kind == "response":
-            content_type = request.headers.get("content-type", "application/json")
-            self._finish(invocation, Outcome("response", request.body, content_type))
-        else:
-            self._finish(invocation, Outcome("error", request.body, function_error="Unhandled"))
         return _ACCEPTED
 
     def _init_error(self, request: Request) -> Response:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import h11
 
 __all__ = ["Handler", "HttpServer", "Request", "Response", "json_response"]
+
+logger = logging.getLogger(__name__)
 
 # Lambda's X-Ray cause header may reach 1 MiB; h11's default head limit is 16 KiB.
 _MAX_HEAD = 2 * 1024 * 1024
@@ -168,6 +172,11 @@ class _Connection(asyncio.Protocol):
                 headers[key] = f"{headers[key]}, {text}" if key in headers else text
             self._request = Request(event.method.decode(), event.target.decode(), headers)
             self._body, self._size = [], 0
+            if self._h11.they_are_waiting_for_100_continue:
+                # curl sends "Expect: 100-continue" with large bodies, then waits 1 s.
+                self._write(
+                    self._h11.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                )
         elif isinstance(event, h11.Data):
             self._size += len(event.data)
             if self._size > MAX_BODY:
@@ -185,10 +194,13 @@ class _Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in a handler must not kill the connection
-            response = json_response(
-                500, b'{"errorType":"ServiceException","errorMessage":"%s"}' % str(exc).encode()
-            )
-        self._send(response)
+            logger.exception("error answering %s %s", request.method, request.target)
+            response = _error(500, "ServiceException", f"{type(exc).__name__}: {exc}")
+        try:
+            self._send(response)
+        except h11.LocalProtocolError as exc:  # e.g. a header value h11 refuses
+            logger.exception("cannot send the answer to %s %s", request.method, request.target)
+            self._send(_error(500, "ServiceException", f"invalid answer: {exc}"))
         self._task = None
         if self._h11.our_state is h11.MUST_CLOSE or self._h11.their_state is h11.MUST_CLOSE:
             self._close()
@@ -211,12 +223,21 @@ class _Connection(asyncio.Protocol):
         if body:
             data += self._h11.send(h11.Data(data=body)) or b""
         data += self._h11.send(h11.EndOfMessage()) or b""
+        self._write(data)  # one write per answer
+
+    def _write(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)  # one write per answer
+            self._transport.write(data)
 
     def _fail(self, status: int, message: str) -> None:
         if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            body = b'{"errorType":"BadRequest","errorMessage":"%s"}' % message.encode()
+            response = _error(status, "BadRequest", message)
+            response.headers.append(("Connection", "close"))
             with contextlib.suppress(h11.LocalProtocolError):
-                self._send(json_response(status, body, ("Connection", "close")))
+                self._send(response)
         self._close()
+
+
+def _error(status: int, error_type: str, message: str) -> Response:
+    body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    return json_response(status, body, ("X-Amzn-ErrorType", error_type))

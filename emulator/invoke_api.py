@@ -132,7 +132,7 @@ def _payload(body: bytes, limit: int) -> bytes:
         return b"{}"  # an invoke without a payload hands the function an empty object
     try:
         json.loads(body, parse_constant=_refuse_constant)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiError(
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         ) from None
@@ -148,16 +148,17 @@ def _client_context(header: str | None) -> str | None:
     if header is None:
         return None
     try:
-        text = base64.b64decode(header, validate=True).decode("utf-8")
-        if not isinstance(json.loads(text), dict):
+        value = json.loads(base64.b64decode(header, validate=True).decode("utf-8"))
+        if not isinstance(value, dict):
             raise ValueError("not a JSON object")
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise ApiError(
             400,
             "InvalidRequestContentException",
             f"Client context must be a base64-encoded JSON object: {exc}",
         ) from None
-    return text
+    # One line of ASCII, whatever the caller's layout: it travels in a header.
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _invalid(header: str, value: str, allowed: tuple[str, ...]) -> ApiError:

@@ -36,6 +36,7 @@ _INHERITED = (
     "AWS_SESSION_TOKEN",
 )
 _LINE_LIMIT = 16 * 1024 * 1024
+_OUTPUT_GRACE_S = 1.0
 _READ_SIZE = 64 * 1024
 
 
@@ -172,10 +173,21 @@ class RuntimeProcess:
         for lines in self._lines:
             lines.flush()
 
+    async def exited(self) -> int:
+        """The exit status once the process has exited (-N: killed by signal N)."""
+        return await self.process.wait()
+
     async def wait(self) -> int:
-        """The exit status once the process and its output are done (-N: killed by signal N)."""
+        """The exit status, once the process's group is gone and its output read.
+
+        A descendant that escaped the group may keep the output pipes open: its
+        output is read for a moment more, then no longer.
+        """
         status = await self.process.wait()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+        self._signal(signal.SIGKILL)  # what the runtime left behind in its group
+        _, pending = await asyncio.wait(self._readers, timeout=_OUTPUT_GRACE_S)
+        for reader in pending:
+            reader.cancel()
         return status
 
     def kill(self) -> None:

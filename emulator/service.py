@@ -26,6 +26,9 @@ __all__ = ["ASYNC_RETRIES", "FunctionService"]
 
 ASYNC_RETRIES = 2
 _REAP_EVERY_S = 1.0
+# How long an invoke waits for a slot an environment is giving back (its
+# runtime has answered and is about to ask for the next event) before a 429.
+_RETURN_WAIT_S = 1.0
 
 
 class FunctionService:
@@ -36,6 +39,7 @@ class FunctionService:
         self._sink = sink
         self._pool = Pool(function.name, function.concurrency, function.max_concurrency)
         self._envs: dict[int, Environment] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._retry_delay_s = retry_delay_s
         self._freed = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
@@ -47,31 +51,47 @@ class FunctionService:
         if self._reaper is not None:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
-        await asyncio.gather(*(env.close() for env in self._envs.values()))
-        self._envs.clear()
+        for env in list(self._envs.values()):
+            self._retire(env)
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def invoke(self, invocation: Invocation) -> tuple[Outcome, list[str]]:
         """Run ``invocation`` now; raises the 429 answer at the concurrency limit."""
-        env_id, new = self._pool.acquire()
-        while not new and not self._envs[env_id].alive:  # died while idle
-            await self._retire(self._envs[env_id])
-            env_id, new = self._pool.acquire()
+        env_id, new = await self._acquire()
         if new:
-            env = Environment(env_id, self.function, self._sink)
+            env = Environment(env_id, self.function, self._sink, self._free, self._retire)
             self._envs[env_id] = env
             try:
                 await env.start()
             except OSError as exc:
-                await self._retire(env)
+                self._retire(env)
                 return _entrypoint_error(invocation, exc), []
-        env = self._envs[env_id]
-        outcome, lines = await env.invoke(invocation)
-        if env.alive:
-            self._pool.release(env_id)
         else:
-            await self._retire(env)
-        self._freed.set()
+            env = self._envs[env_id]
+        outcome, lines = await env.invoke(invocation)
+        if not env.alive:
+            self._retire(env)  # the caller has its answer now; the shutdown goes on
         return outcome, lines
+
+    async def _acquire(self) -> tuple[int, bool]:
+        """A slot; when the only ones left are being given back, wait a moment for one."""
+        deadline = time.monotonic() + _RETURN_WAIT_S
+        while True:
+            try:
+                env_id, new = self._pool.acquire()
+            except ApiError:
+                returning = any(env.returning for env in self._envs.values())
+                if not returning or time.monotonic() > deadline:
+                    raise
+                await self._wait_freed(deadline - time.monotonic())
+                continue
+            if new or self._envs[env_id].alive:
+                return env_id, new
+            self._retire(self._envs[env_id])  # died while idle
+
+    def _free(self, env: Environment) -> None:
+        self._pool.release(env.id)
+        self._freed.set()
 
     async def invoke_async(self, event: Invocation) -> None:
         """An ``Event`` invocation: queued until there is capacity, retried on error.
@@ -98,15 +118,22 @@ class FunctionService:
             except ApiError as exc:
                 if exc.status != 429:
                     raise
-            self._freed.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._freed.wait(), 0.5)
+            await self._wait_freed(0.5)
 
-    async def _retire(self, env: Environment) -> None:
+    async def _wait_freed(self, seconds: float) -> None:
+        self._freed.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._freed.wait(), max(seconds, 0.0))
+
+    def _retire(self, env: Environment) -> None:
+        """Take the environment out of service now; its shutdown runs on its own."""
+        if self._envs.pop(env.id, None) is None:
+            return
         self._pool.retire(env.id)
-        self._envs.pop(env.id, None)
-        await env.close()
         self._freed.set()
+        task = asyncio.ensure_future(env.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _reap(self) -> None:
         while True:
@@ -116,7 +143,7 @@ class FunctionService:
                 idle = self._pool.state(env.id) is EnvState.IDLE
                 if idle and now - env.last_used > self.function.idle_s:
                     self._sink.write(self.function.name, f"shutting down idle environment {env.id}")
-                    await self._retire(env)
+                    self._retire(env)
 
 
 def _entrypoint_error(invocation: Invocation, exc: OSError) -> Outcome:
