@@ -46,6 +46,8 @@ def test_run_writes_json_and_table(tmp_path: Path) -> None:
     assert set(results) >= {"clients", "cold", "warm", "goals", "ric_imports"}
     assert results["warm"]["64"]["ric"]["invocations"] == 30
     assert results["cold"]["ric"]["first_next_ms"] > 0
-    assert any(row["module"].strip() == "ric.transport" for row in results["ric_imports"])
+    rows = results["ric_imports"]
+    assert rows
+    assert all(row["cumulative_us"] >= row["self_us"] >= 0 and row["module"] for row in rows)
     table = (tmp_path / "latest.md").read_text()
     assert "| 64 B |" in table
