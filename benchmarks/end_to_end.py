@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,9 +34,13 @@ CALLERS = 2  # as many callers as environments
 
 
 def measure_emulator(code_dir: Path, invocations: int) -> dict[str, Any]:
-    config = code_dir / "results" / "end_to_end.toml"
-    config.parent.mkdir(exist_ok=True)
-    config.write_text(CONFIG.format(code=code_dir, python=sys.executable))
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "functions.toml"
+        config.write_text(CONFIG.format(code=code_dir, python=sys.executable))
+        return _measure(config, code_dir, invocations)
+
+
+def _measure(config: Path, code_dir: Path, invocations: int) -> dict[str, Any]:
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "--port", "0", "--config", str(config)],
         cwd=code_dir.parent,
