@@ -31,6 +31,7 @@ concurrency = 2
 code_dir = "{code}"
 """
 CALLERS = 2  # as many callers as environments
+ROUNDS = 4
 
 
 def measure_emulator(code_dir: Path, invocations: int) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def _measure(config: Path, code_dir: Path, invocations: int) -> dict[str, Any]:
     drain = threading.Thread(target=process.stdout.read, daemon=True)
     drain.start()
     try:
-        results = {name: _function(url, name, invocations) for name in ("ric", "awslambdaric")}
+        results = _interleaved(url, ("ric", "awslambdaric"), invocations)
     finally:
         process.terminate()
         process.wait(30)
@@ -62,17 +63,28 @@ def _measure(config: Path, code_dir: Path, invocations: int) -> dict[str, Any]:
     return results
 
 
-def _function(url: str, name: str, invocations: int) -> dict[str, Any]:
-    _callers(url, name, 1, 20)  # warm both environments up
-    _callers(url, name, CALLERS, 20)
-    one, _ = _callers(url, name, 1, invocations)
-    many, seconds = _callers(url, name, CALLERS, invocations)
+def _interleaved(url: str, names: tuple[str, ...], invocations: int) -> dict[str, Any]:
+    """Rounds of each runtime in turn, so that machine noise hits them alike."""
+    one: dict[str, list[float]] = {name: [] for name in names}
+    many: dict[str, list[float]] = {name: [] for name in names}
+    seconds = dict.fromkeys(names, 0.0)
+    for name in names:
+        _callers(url, name, CALLERS, 20)  # warm both environments up
+    for _ in range(ROUNDS):
+        for name in names:
+            one[name] += _callers(url, name, 1, invocations // ROUNDS)[0]
+            latencies, elapsed = _callers(url, name, CALLERS, invocations // ROUNDS)
+            many[name] += latencies
+            seconds[name] += elapsed
     return {
-        "one_caller_p50_ms": _percentile(one, 0.5),
-        "one_caller_p99_ms": _percentile(one, 0.99),
-        f"{CALLERS}_callers_p50_ms": _percentile(many, 0.5),
-        f"{CALLERS}_callers_p99_ms": _percentile(many, 0.99),
-        "per_second": len(many) / seconds,
+        name: {
+            "one_caller_p50_ms": _percentile(one[name], 0.5),
+            "one_caller_p99_ms": _percentile(one[name], 0.99),
+            f"{CALLERS}_callers_p50_ms": _percentile(many[name], 0.5),
+            f"{CALLERS}_callers_p99_ms": _percentile(many[name], 0.99),
+            "per_second": len(many[name]) / seconds[name],
+        }
+        for name in names
     }
 
 

@@ -142,7 +142,7 @@ class ResponseReader:
         if len(self._buf) < length:
             self._raise_if_eof("in a Content-Length body")
             return None
-        body = bytes(self._buf[:length])
+        body = _take(self._buf, 0, length)
         del self._buf[:length]
         return Response(status, headers, body)
 
@@ -163,7 +163,7 @@ class ResponseReader:
                 return self._wait_chunked()
             if self._buf[start + size : start + size + 2] != b"\r\n":
                 raise MalformedResponse("chunk data not followed by CRLF")
-            self._chunks.append(bytes(self._buf[start : start + size]))
+            self._chunks.append(_take(self._buf, start, size))
             del self._buf[: start + size + 2]
 
     def _read_trailers(self, status: int, headers: dict[str, str], start: int) -> Response | None:
@@ -187,6 +187,12 @@ class ResponseReader:
     def _raise_if_eof(self, where: str) -> None:
         if self._eof:
             raise MalformedResponse(f"connection closed {where}")
+
+
+def _take(buffer: bytearray, start: int, size: int) -> bytes:
+    # One copy: slicing the bytearray first would copy a large body twice.
+    with memoryview(buffer) as view:
+        return view[start : start + size].tobytes()
 
 
 def _content_length(value: str) -> int:
