@@ -1,11 +1,12 @@
 """End to end through the emulator: invoke latency and throughput, per runtime.
 
-One emulator serves the echo handler twice: with ric and with awslambdaric as
-the runtime, two environments each. Both are driven alike, interleaved.
+One emulator serves the echo handler once per client command, that command
+as the runtime, with two environments each; all are driven alike, interleaved.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -19,29 +20,33 @@ import httpx
 
 __all__ = ["measure_emulator"]
 
-CONFIG = """
-[functions.ric]
-handler = "handlers.echo"
-concurrency = 2
-code_dir = "{code}"
-
-[functions.awslambdaric]
-command = ["{python}", "-m", "awslambdaric", "handlers.echo"]
-concurrency = 2
+TABLE = """
+[functions.{name}]
+command = {command}
+concurrency = {callers}
 code_dir = "{code}"
 """
 CALLERS = 2  # as many callers as environments
 ROUNDS = 4
 
 
-def measure_emulator(code_dir: Path, invocations: int) -> dict[str, Any]:
+def measure_emulator(
+    code_dir: Path, clients: dict[str, list[str]], invocations: int
+) -> dict[str, Any]:
+    """Each client command as the runtime of one function, driven alike."""
+    tables = [
+        TABLE.format(name=name, command=json.dumps(command), callers=CALLERS, code=code_dir)
+        for name, command in clients.items()
+    ]
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "functions.toml"
-        config.write_text(CONFIG.format(code=code_dir, python=sys.executable))
-        return _measure(config, code_dir, invocations)
+        config.write_text("".join(tables))
+        return _measure(config, code_dir, tuple(clients), invocations)
 
 
-def _measure(config: Path, code_dir: Path, invocations: int) -> dict[str, Any]:
+def _measure(
+    config: Path, code_dir: Path, names: tuple[str, ...], invocations: int
+) -> dict[str, Any]:
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "--port", "0", "--config", str(config)],
         cwd=code_dir.parent,
@@ -54,7 +59,7 @@ def _measure(config: Path, code_dir: Path, invocations: int) -> dict[str, Any]:
     drain = threading.Thread(target=process.stdout.read, daemon=True)
     drain.start()
     try:
-        results = _interleaved(url, ("ric", "awslambdaric"), invocations)
+        results = _interleaved(url, names, invocations)
     finally:
         process.terminate()
         process.wait(30)

@@ -61,11 +61,52 @@ def _end_to_end_table(results: dict[str, Any]) -> list[str]:
     if not table:
         return []
     keys = list(next(iter(table.values())))
-    lines = ["End to end through the emulator (echo, `{}` event)", ""]
+    lines = ["End to end through the emulator (echo, `{}` event; as runtime)", ""]
     lines.append("| runtime | " + " | ".join(k.replace("_", " ") for k in keys) + " |")
     lines.append("|---" * (len(keys) + 1) + "|")
     for name, figures in table.items():
-        lines.append(f"| {name} | " + " | ".join(f"{figures[k]:,.2f}" for k in keys) + " |")
+        base = table.get(REFERENCE, {})
+        cells = [_cell(figures[k], base.get(k)) for k in keys]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _warm_detail(results: dict[str, Any], names: list[str]) -> list[str]:
+    keys = [
+        ("per_second", "invocations/s"),
+        ("cycle_p50_us", "next-to-next p50, µs"),
+        ("cycle_p99_us", "next-to-next p99, µs"),
+        ("rss_kib", "RSS, KiB"),
+        ("server_cpu_us", "fake API's own CPU, µs"),
+    ]
+    lines = [
+        "Warm detail, 64 B events (the fake Runtime API's CPU stays well below the clients')",
+        "",
+        "| figure | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    table = results["warm"].get("64")
+    if not table:
+        return []
+    for key, label in keys:
+        base = table.get(REFERENCE, {}).get(key)
+        lines.append(f"| {label} | " + " | ".join(_cell(table[n][key], base) for n in names) + " |")
+    return lines
+
+
+def _imports_table(results: dict[str, Any]) -> list[str]:
+    rows = results.get("ric_imports")
+    if not rows:
+        return []
+    lines = [
+        "ric's costliest imports before the first `GET /next` (`-X importtime`, µs)",
+        "",
+        "| module | self | cumulative |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{r['module'].strip()}` | {r['self_us']} | {r['cumulative_us']} |" for r in rows[:10]
+    ]
     return lines
 
 
@@ -81,7 +122,9 @@ def write_table(results: dict[str, Any], path: Path) -> str:
     names = list(results["clients"])
     sections = [
         _warm_table(results, names),
+        _warm_detail(results, names),
         _cold_table(results, names),
+        _imports_table(results),
         _end_to_end_table(results),
         _goals_table(results),
     ]

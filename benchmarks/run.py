@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if "ric" in clients:
         results["ric_imports"] = import_breakdown(clients["ric"])
     if not args.no_emulator:
-        results["end_to_end"] = measure_emulator(HERE, 20 if args.quick else 400)
+        results["end_to_end"] = measure_emulator(HERE, clients, 20 if args.quick else 400)
     results["goals"] = goals(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
