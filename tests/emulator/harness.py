@@ -214,7 +214,8 @@ class EmulatorProcess:
         tb: TracebackType | None,
     ) -> None:
         if self.process.poll() is None:
-            self.stop(signal.SIGKILL)
+            # SIGTERM: the emulator then stops its runtimes; SIGKILL would orphan them.
+            self.stop(signal.SIGTERM)
 
 
 class HeldInvoke:

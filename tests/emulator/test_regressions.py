@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import socket
 import sys
 import time
@@ -18,7 +20,9 @@ import os, subprocess
 
 def crash_with_child(event, context):
     # The child keeps the runtime's output pipes open after the runtime dies.
-    subprocess.Popen(["sleep", "30"], start_new_session=True)
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    with open("child.pid", "w") as f:
+        f.write(str(child.pid))
     os._exit(3)
 
 def client_context(event, context):
@@ -47,8 +51,11 @@ def invoke(
 def test_a_crash_is_reported_even_when_a_child_holds_the_output(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(APP)
     args = ["--port", "0", "--timeout", "20", "--code-dir", str(tmp_path), "app.crash_with_child"]
-    with EmulatorProcess(args, cwd=tmp_path) as emulator:
-        response = invoke(emulator, "function")
+    try:
+        with EmulatorProcess(args, cwd=tmp_path) as emulator:
+            response = invoke(emulator, "function")
+    finally:
+        os.kill(int((tmp_path / "child.pid").read_text()), signal.SIGKILL)
     assert json.loads(response.content)["errorType"] == "Runtime.ExitError"
 
 
