@@ -21,7 +21,7 @@ from emulator.errors import ApiError
 from emulator.http import HttpServer, Request, Response, json_response
 from emulator.logs import LogSink, end_line, report_line, start_line
 from emulator.process import RuntimeProcess, peak_rss_mb
-from emulator.state import Invocation, Outcome, check_post
+from emulator.state import Held, Invocation, Outcome
 
 __all__ = ["INIT_LIMIT_S", "RESPONSE_LIMIT", "Environment", "function_error"]
 
@@ -66,12 +66,7 @@ class Environment:
         self._process: RuntimeProcess | None = None
         self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self._futures: dict[str, asyncio.Future[Outcome]] = {}
-        # Running invocations (several in multi-concurrency mode), the answered
-        # ones whose runtime has not asked for more yet, and the ones that ended
-        # lately: a late post for one of those gets 403 or 410, not 400.
-        self._running: dict[str, Invocation] = {}
-        self._owed: list[Invocation] = []
-        self._ended: dict[str, Invocation] = {}
+        self._held = Held()  # several invocations at once in multi-concurrency mode
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._lines: list[str] = []
         self._started = time.monotonic()
@@ -85,7 +80,7 @@ class Environment:
     @property
     def returning(self) -> bool:
         """Answered an invocation and not yet back for the next: a slot is on its way."""
-        return bool(self._owed)
+        return bool(self._held.owed)
 
     async def start(self) -> None:
         await self._server.start()
@@ -117,17 +112,6 @@ class Environment:
 
     # -- endings ---------------------------------------------------------------
 
-    def _record(self, invocation: Invocation, outcome: Outcome) -> bool:
-        """The first outcome wins; False if the invocation had already ended."""
-        if not invocation.finish(outcome):
-            return False
-        request_id = invocation.request_id
-        if self._running.pop(request_id, None) is not None:
-            self._ended[request_id] = invocation
-            while len(self._ended) > 64:
-                del self._ended[next(iter(self._ended))]
-        return True
-
     def _complete(self, invocation: Invocation) -> None:
         """END and REPORT, then the caller gets the outcome."""
         if invocation.started_ns:
@@ -139,7 +123,7 @@ class Environment:
 
     def _finish(self, invocation: Invocation, outcome: Outcome) -> None:
         """End an invocation the runtime will not answer any more."""
-        if self._record(invocation, outcome):
+        if self._held.record(invocation, outcome):
             self._cancel_timer(invocation)
             self._complete(invocation)
 
@@ -163,17 +147,16 @@ class Environment:
     def _fail_all(self, outcome: Outcome) -> None:
         """The environment is gone: every invocation it holds ends with ``outcome``."""
         self.alive = False
-        pending = list(self._running.values())
+        pending = list(self._held.running.values())
         while not self._queue.empty():
             pending.append(self._queue.get_nowait())
         for invocation in pending:
             self._finish(invocation, outcome)
-        for invocation in self._owed:
+        for invocation in self._held.release_owed():
             self._cancel_timer(invocation)
-        self._owed.clear()
 
     def _time_out(self, invocation: Invocation) -> None:
-        if invocation in self._owed:  # answered, but never came back for more
+        if invocation in self._held.owed:  # answered, but never came back for more
             self._log(
                 f"{invocation.request_id}: the runtime did not ask for the next event in time"
             )
@@ -212,13 +195,13 @@ class Environment:
     async def _watch_exit(self, process: RuntimeProcess) -> None:
         status = await process.exited()
         reason = f"signal: {_signal_name(-status)}" if status < 0 else f"exit status {status}"
-        if not self._running and self._queue.empty():
+        if not self._held.running and self._queue.empty():
             if self.alive:  # on its own, between invocations: no invocation to fail
                 self._log(f"Runtime exited with error: {reason} (between invocations)")
             self.alive = False
             return
         # The invocation it was serving, or the one that was waiting for its init.
-        request_id = next(iter(self._running), None) or next(iter(self._futures), "")
+        request_id = next(iter(self._held.running), None) or next(iter(self._futures), "")
         message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
         await process.drain()
         self._log(message)
@@ -257,21 +240,20 @@ class Environment:
     async def _next(self) -> Response:
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self._started) * 1000
-        if self.function.max_concurrency == 1 and self._running:
+        if self.function.max_concurrency == 1 and self._held.running:
             # Asked for more without answering: Lambda fails the one unanswered.
             message = "The runtime asked for the next invocation before answering this one"
-            (unanswered,) = self._running.values()
+            (unanswered,) = self._held.running.values()
             self._finish(unanswered, function_error("error", "Runtime.NoResponse", message))
             self._on_free(self)
-        if self._owed:  # back for more after an answer: the slot is free again
-            self._cancel_timer(self._owed.pop(0))
+        if (returned := self._held.returned()) is not None:  # back for more: a slot is free
+            self._cancel_timer(returned)
             self._on_free(self)
         invocation = await self._queue.get()
-        if not self._running:
+        if not self._held.running:
             self._lines = []  # nothing runs: the log so far belongs to no one
-        self._running[invocation.request_id] = invocation
         invocation.log_from = len(self._lines)
-        invocation.start(self.function.timeout_s)
+        self._held.start(invocation, self.function.timeout_s)
         self._timers[invocation.request_id] = asyncio.get_running_loop().call_later(
             self.function.timeout_s, self._time_out, invocation
         )
@@ -295,8 +277,7 @@ class Environment:
         return headers
 
     async def _post(self, request_id: str, kind: str, request: Request) -> Response:
-        known = self._running.get(request_id) or self._ended.get(request_id)
-        invocation = check_post(known, request_id)
+        invocation = self._held.posted(request_id)
         too_large = len(request.body) > RESPONSE_LIMIT
         if too_large:
             message = (
@@ -310,8 +291,7 @@ class Environment:
         else:
             outcome = Outcome("error", request.body, function_error="Unhandled")
         # Recorded at once: the deadline no longer applies, and a second post is refused.
-        self._record(invocation, outcome)
-        self._owed.append(invocation)
+        self._held.answered(invocation, outcome)
         if self._process is not None:
             await self._process.drain()  # the handler's output comes before END
         self._complete(invocation)

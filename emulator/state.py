@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from emulator.errors import ApiError
 
-__all__ = ["Invocation", "Outcome", "Phase", "check_post", "new_trace_id"]
+__all__ = ["Held", "Invocation", "Outcome", "Phase", "check_post", "new_trace_id"]
 
 
 class Phase(enum.Enum):
@@ -95,3 +95,52 @@ def check_post(invocation: Invocation | None, request_id: str) -> Invocation:
             raise ApiError(410, "InvocationTimedOut", "Invocation has already timed out")
         raise ApiError(403, "InvalidStateTransition", "State transition is not allowed")
     return invocation
+
+
+class Held:
+    """The invocations one environment holds, and the rules between them; no I/O.
+
+    ``running``: handed to the runtime, not answered. ``owed``: answered, but
+    the runtime has not asked for the next event yet, so their slots are not
+    free. ``ended``: ended lately, so that a late post gets 403 or 410, not 400.
+    """
+
+    ENDED_KEPT = 64
+
+    def __init__(self) -> None:
+        self.running: dict[str, Invocation] = {}
+        self.owed: list[Invocation] = []
+        self.ended: dict[str, Invocation] = {}
+
+    def start(self, invocation: Invocation, timeout_s: float) -> None:
+        invocation.start(timeout_s)
+        self.running[invocation.request_id] = invocation
+
+    def posted(self, request_id: str) -> Invocation:
+        """The running invocation a post is for, or the Runtime API's refusal."""
+        known = self.running.get(request_id) or self.ended.get(request_id)
+        return check_post(known, request_id)
+
+    def record(self, invocation: Invocation, outcome: Outcome) -> bool:
+        """The first outcome wins; False if the invocation had already ended."""
+        if not invocation.finish(outcome):
+            return False
+        request_id = invocation.request_id
+        if self.running.pop(request_id, None) is not None:
+            self.ended[request_id] = invocation
+            while len(self.ended) > self.ENDED_KEPT:
+                del self.ended[next(iter(self.ended))]
+        return True
+
+    def answered(self, invocation: Invocation, outcome: Outcome) -> None:
+        """A post ended it; its slot comes back when the runtime asks for more."""
+        self.record(invocation, outcome)
+        self.owed.append(invocation)
+
+    def returned(self) -> Invocation | None:
+        """The runtime asked for the next event: the oldest answered slot is free."""
+        return self.owed.pop(0) if self.owed else None
+
+    def release_owed(self) -> list[Invocation]:
+        owed, self.owed = self.owed, []
+        return owed

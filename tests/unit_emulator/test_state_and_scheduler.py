@@ -8,7 +8,7 @@ import pytest
 
 from emulator.errors import ApiError
 from emulator.scheduler import EnvState, Pool
-from emulator.state import Invocation, Outcome, Phase, check_post, new_trace_id
+from emulator.state import Held, Invocation, Outcome, Phase, check_post, new_trace_id
 
 
 def test_invocation_lifecycle_first_outcome_wins() -> None:
@@ -115,3 +115,45 @@ def test_multi_concurrency_fills_an_environments_slots_first() -> None:
     pool.release(1)
     assert pool.state(1) is EnvState.IDLE
     assert pool.acquire() == (1, False)
+
+
+def test_held_answered_slots_come_back_only_when_the_runtime_returns() -> None:
+    held = Held()
+    first, second = Invocation(b"{}"), Invocation(b"{}")
+    held.start(first, 3.0)
+    held.start(second, 3.0)
+    assert held.posted(first.request_id) is first
+    held.answered(first, Outcome("response", b"1"))
+    assert held.owed == [first]
+    assert list(held.running) == [second.request_id]
+    assert held.returned() is first
+    assert held.returned() is None
+
+
+def test_held_refuses_late_and_unknown_posts() -> None:
+    held = Held()
+    invocation = Invocation(b"{}")
+    held.start(invocation, 3.0)
+    held.answered(invocation, Outcome("response", b"1"))
+    with pytest.raises(ApiError) as twice:
+        held.posted(invocation.request_id)
+    timed_out = Invocation(b"{}")
+    held.start(timed_out, 3.0)
+    assert held.record(timed_out, Outcome("timeout", b"", function_error="Unhandled"))
+    assert not held.record(timed_out, Outcome("response", b"late"))
+    with pytest.raises(ApiError) as late:
+        held.posted(timed_out.request_id)
+    with pytest.raises(ApiError) as unknown:
+        held.posted("nobody")
+    assert [twice.value.status, late.value.status, unknown.value.status] == [403, 410, 400]
+
+
+def test_held_forgets_old_endings() -> None:
+    held = Held()
+    invocations = [Invocation(b"{}") for _ in range(Held.ENDED_KEPT + 1)]
+    for invocation in invocations:
+        held.start(invocation, 3.0)
+        held.record(invocation, Outcome("response", b""))
+    assert invocations[0].request_id not in held.ended
+    assert invocations[-1].request_id in held.ended
+    assert held.release_owed() == []
