@@ -3,9 +3,8 @@
 Decoding has the stdlib's semantics everywhere (integers of any size stay
 exact; NaN and Infinity literals are refused) and runs in CPython's C
 accelerator ``_json`` without importing the ``json`` package (and ``re``):
-already on disk, it imports in microseconds, and decodes as fast as orjson for
-string-heavy events. orjson is not used to decode because it silently turns
-integers beyond 64 bits into floats.
+already on disk, it imports in microseconds. orjson would decode large events
+about twice as fast, but it silently turns integers beyond 64 bits into floats.
 
 Encoding starts in ``_json`` too and moves to orjson, for good, once orjson is
 loaded: when an event or a result of 64 KiB or more shows up (orjson encodes
