@@ -84,7 +84,7 @@ class Environment:
 
     async def start(self) -> None:
         await self._server.start()
-        process = await RuntimeProcess.start(self.function, self._server.address, self._on_line)
+        process = await RuntimeProcess.start(self.function, self._server.address, self._log)
         self._process = process
         self._watcher = asyncio.ensure_future(self._watch(process))
         if not self.alive:  # closed while it was starting
@@ -209,9 +209,6 @@ class Environment:
 
     # -- output ------------------------------------------------------------------
 
-    def _on_line(self, line: str) -> None:
-        self._log(line)
-
     def _log(self, line: str) -> None:
         self._lines.append(line)
         self._sink.write(self.function.name, line)
@@ -250,6 +247,7 @@ class Environment:
             self._cancel_timer(returned)
             self._on_free(self)
         invocation = await self._queue.get()
+        self._sample_memory()  # while it lives: a runtime that crashes now leaves no /proc
         if not self._held.running:
             self._lines = []  # nothing runs: the log so far belongs to no one
         invocation.log_from = len(self._lines)
@@ -317,10 +315,8 @@ class Environment:
 
 
 def _timestamp() -> str:
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        + f".{int(time.time() * 1000) % 1000:03d}Z"
-    )
+    now = time.time()  # one reading: seconds and milliseconds must agree
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 def _signal_name(number: int) -> str:

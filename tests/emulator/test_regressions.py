@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.emulator.harness import EmulatorProcess
+from tests.emulator.harness import EmulatorProcess, containing
 
 APP = """
 import os, subprocess
@@ -54,9 +54,12 @@ def test_a_crash_is_reported_even_when_a_child_holds_the_output(tmp_path: Path) 
     try:
         with EmulatorProcess(args, cwd=tmp_path) as emulator:
             response = invoke(emulator, "function")
+            report = emulator.wait_for_line(containing("REPORT RequestId"))
     finally:
         os.kill(int((tmp_path / "child.pid").read_text()), signal.SIGKILL)
     assert json.loads(response.content)["errorType"] == "Runtime.ExitError"
+    # Measured while the runtime lived: a Python runtime uses more than 1 MB.
+    assert int(report.split("Max Memory Used: ")[1].split(" MB")[0]) > 1
 
 
 def test_a_runtime_that_never_comes_back_is_timed_out_and_replaced(tmp_path: Path) -> None:
