@@ -130,6 +130,42 @@ def test_integers_beyond_64_bits_stay_exact(codec: Codec, size: int) -> None:
     assert codec.decode(body, JSON_CONTENT_TYPE)["n"] == 2**64 + 1
 
 
+def refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def padded(body: bytes) -> bytes:
+    """``body`` inside an event large enough to be decoded by orjson first."""
+    return b'{"pad": "' + b"x" * LARGE_BODY + b'", "v": ' + body + b"}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        *AGREED,
+        *DIVERGENT.values(),
+        b"-9223372036854775809",
+        b"18446744073709551615",
+        b'{"deep": [[{"n": 1e19}]]}',
+        b"[1.5, -1e300, 123456789012345678901234567890]",
+        b"[" * 2000 + b"]" * 2000,
+    ],
+)
+def test_large_events_decode_as_small_ones(body: bytes) -> None:
+    # The reference is the stdlib's answer, error wording included.
+    try:
+        expected = "value", repr(json.loads(padded(body).decode(), parse_constant=refuse))
+    except (ValueError, RecursionError) as exc:
+        expected = "error", f"Unable to unmarshal input: {exc}"
+    assert outcome(Codec(), padded(body)) == expected
+    assert outcome(Codec(use_c_json=False), padded(body)) == expected
+
+
+def test_large_event_keeps_orjsons_exact_answer() -> None:
+    value = {"pad": "x" * LARGE_BODY, "v": [1, -2.5, 9.2e18, {"k": [True, None]}]}
+    assert Codec().decode(json.dumps(value).encode(), JSON_CONTENT_TYPE) == value
+
+
 def test_deeply_nested_input_is_an_unmarshal_error(codec: Codec) -> None:
     with pytest.raises(UnmarshalError):
         codec.decode(b"[" * 100_000 + b"]" * 100_000, JSON_CONTENT_TYPE)
