@@ -12,10 +12,11 @@ import sys
 
 from ric import __version__
 from ric.client import RuntimeClient
-from ric.config import RuntimeConfig
+from ric.config import TELEMETRY_FD, RuntimeConfig
+from ric.context import Scope
 from ric.errors import ConfigError, InitError, RuntimeApiError
 from ric.handler import load_handler
-from ric.log import runtime_line, write
+from ric.log import LogSink, runtime_line, when_imported
 from ric.loop import Processor, run
 from ric.marshal import Codec
 from ric.protocol import RequestBuilder
@@ -37,6 +38,8 @@ environment:
   AWS_LAMBDA_RUNTIME_API  HOST:PORT of the Runtime API (required)
   _HANDLER                the handler, when none is given as an argument
   LAMBDA_TASK_ROOT        where the handler's code is
+  AWS_LAMBDA_LOG_FORMAT   Text (default) or JSON: the format of log records
+  AWS_LAMBDA_LOG_LEVEL    the root logger's level (default INFO)
 
 options:
   -h, --help              show this help and exit
@@ -56,51 +59,73 @@ def main(argv: list[str] | None = None) -> int:
         if len(args) > 1 or (args and args[0].startswith("-")):
             raise ConfigError(f"unexpected arguments: {' '.join(args)} (see --help)")
         config = RuntimeConfig.from_environ(os.environ, args[0] if args else None, os.getcwd())
-        client = _client(config.runtime_api)
+        sink = _sink(config)
+        client = _client(config.runtime_api, sink)
     except ConfigError as exc:
         sys.stderr.write(f"ric: error: {exc.message}\n")
         return 2
     # Output must reach the log before the environment is frozen or killed.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    return _serve(config, client)
+    return _serve(config, client, sink)
 
 
-def _client(runtime_api: str) -> RuntimeClient:
+def _sink(config: RuntimeConfig) -> LogSink:
+    fd = config.telemetry_fd
+    if fd is not None:
+        # Read once; the function's own child processes must not inherit it.
+        os.environ.pop(TELEMETRY_FD, None)
+        try:
+            os.fstat(fd)
+        except OSError as exc:
+            raise ConfigError(f"{TELEMETRY_FD}: descriptor {fd}: {exc.strerror}") from None
+    return LogSink(fd, json=config.log_format == "JSON")
+
+
+def _client(runtime_api: str, sink: LogSink) -> RuntimeClient:
     try:
         host, port = parse_address(runtime_api)
     except ValueError as exc:
         raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
     user_agent = f"ric/{__version__} python/{sys.version.split()[0]}"
-    return RuntimeClient(Connection(host, port), RequestBuilder(runtime_api, user_agent), write)
+    requests = RequestBuilder(runtime_api, user_agent)
+    return RuntimeClient(Connection(host, port), requests, sink.text)
 
 
-def _serve(config: RuntimeConfig, client: RuntimeClient) -> int:
+def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
+    scope = Scope(sink.text)
+    when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
     try:
         handler = load_handler(config.handler, config.task_root)
     except InitError as exc:
-        return _report_init_error(client, exc)
+        return _report_init_error(client, sink, exc)
     codec = Codec()
     if config.initialization_type != "on-demand":
         # Init runs ahead of any caller here, so pay for orjson now, not later.
         codec.load_orjson()
-    processor = Processor(handler, config, codec, os.environ, os.getcwd())
+    processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)
     try:
-        run(client, processor, write)
+        run(client, processor, sink.error)
     except RuntimeApiError as exc:
-        write(runtime_line("ERROR", exc.message))
+        sink.text(runtime_line("ERROR", exc.message))
         return 1
     return 0
 
 
-def _report_init_error(client: RuntimeClient, error: InitError) -> int:
+def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:
+    from ric.applog import install
+
+    install(sink, scope.current, level)
+
+
+def _report_init_error(client: RuntimeClient, sink: LogSink, error: InitError) -> int:
     from ric.report import init_report
 
     report = init_report(error)
-    write(report.log_text)
+    sink.error(report.log)
     try:
         client.post_init_error(report)
     except RuntimeApiError as exc:
-        write(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
+        sink.text(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
     return 1
 
 

@@ -12,7 +12,22 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["RuntimeConfig"]
+__all__ = ["LOG_LEVELS", "TELEMETRY_FD", "RuntimeConfig"]
+
+# The log descriptor the managed runtime writes frames to; the runtime removes
+# it from its environment so that the function's own children don't inherit it.
+TELEMETRY_FD = "_LAMBDA_TELEMETRY_LOG_FD"
+# Lambda's application log levels, as Python's logging numbers (TRACE has none).
+LOG_LEVELS = {
+    "TRACE": 10,
+    "DEBUG": 10,
+    "INFO": 20,
+    "WARN": 30,
+    "WARNING": 30,
+    "ERROR": 40,
+    "FATAL": 50,
+    "CRITICAL": 50,
+}
 
 
 class RuntimeConfig:
@@ -23,11 +38,14 @@ class RuntimeConfig:
         "function_version",
         "handler",
         "initialization_type",
+        "log_format",
         "log_group_name",
+        "log_level",
         "log_stream_name",
         "memory_limit_in_mb",
         "runtime_api",
         "task_root",
+        "telemetry_fd",
     )
 
     runtime_api: str
@@ -39,6 +57,9 @@ class RuntimeConfig:
     memory_limit_in_mb: str
     log_group_name: str
     log_stream_name: str
+    log_format: str
+    log_level: int | None
+    telemetry_fd: int | None
 
     def __init__(
         self,
@@ -59,6 +80,10 @@ class RuntimeConfig:
             "memory_limit_in_mb": function.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""),
             "log_group_name": function.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
             "log_stream_name": function.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+            # Advanced logging controls ("Configuring advanced logging controls").
+            "log_format": _log_format(function.get("AWS_LAMBDA_LOG_FORMAT", "")),
+            "log_level": _log_level(function.get("AWS_LAMBDA_LOG_LEVEL", "")),
+            "telemetry_fd": _descriptor(function.get(TELEMETRY_FD, "")),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -81,3 +106,29 @@ class RuntimeConfig:
         if not handler:
             raise ConfigError("no handler: pass MODULE.FUNCTION as an argument or set _HANDLER")
         return cls(runtime_api, handler, environ.get("LAMBDA_TASK_ROOT") or cwd, environ)
+
+
+def _log_format(value: str) -> str:
+    if value.upper() in ("", "TEXT"):
+        return "Text"
+    if value.upper() == "JSON":
+        return "JSON"
+    raise ConfigError(f"AWS_LAMBDA_LOG_FORMAT: expected Text or JSON, got {value!r}")
+
+
+def _log_level(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        return LOG_LEVELS[value.upper()]
+    except KeyError:
+        names = ", ".join(LOG_LEVELS)
+        raise ConfigError(f"AWS_LAMBDA_LOG_LEVEL: expected one of {names}, got {value!r}") from None
+
+
+def _descriptor(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ConfigError(f"{TELEMETRY_FD}: expected a file descriptor number, got {value!r}")
+    return int(value)

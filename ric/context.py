@@ -16,6 +16,7 @@ from ric.errors import ContextUnmarshalError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ric.config import RuntimeConfig
@@ -26,6 +27,7 @@ __all__ = [
     "ClientContext",
     "CognitoIdentity",
     "LambdaContext",
+    "Scope",
     "current_context",
     "make_context",
 ]
@@ -89,6 +91,7 @@ class LambdaContext:
 
     __slots__ = (
         "_deadline_ms",
+        "_log",
         "aws_request_id",
         "client_context",
         "function_name",
@@ -107,7 +110,9 @@ class LambdaContext:
         config: RuntimeConfig,
         identity: CognitoIdentity,
         client_context: ClientContext | None,
+        log: Callable[[str], None],
     ) -> None:
+        self._log = log
         self.aws_request_id = invocation.request_id
         self.invoked_function_arn = invocation.function_arn
         self.tenant_id = invocation.tenant_id
@@ -126,21 +131,49 @@ class LambdaContext:
 
     def log(self, message: object) -> None:
         """Write ``message`` to the function's log as it is (no newline added)."""
-        sys.stdout.write(str(message))
+        self._log(str(message))
 
     def __repr__(self) -> str:
         return f"LambdaContext({_fields(self)})"
 
 
-def make_context(invocation: Invocation, config: RuntimeConfig) -> LambdaContext:
-    """The context of ``invocation``; bad Client-Context or Cognito JSON raises."""
+def make_context(
+    invocation: Invocation, config: RuntimeConfig, log: Callable[[str], None] | None = None
+) -> LambdaContext:
+    """The context of ``invocation``; bad Client-Context or Cognito JSON raises.
+
+    ``context.log`` writes through ``log`` (standard output by default).
+    """
     client_context = None
     if invocation.client_context:
         client_context = ClientContext(_object(invocation.client_context, "Client Context"))
     identity = CognitoIdentity()
     if invocation.cognito_identity:
         identity = CognitoIdentity(_object(invocation.cognito_identity, "Cognito Identity"))
-    return LambdaContext(invocation, config, identity, client_context)
+    return LambdaContext(invocation, config, identity, client_context, log or _stdout)
+
+
+def _stdout(text: str) -> None:
+    sys.stdout.write(text)
+
+
+class Scope:
+    """Where an invocation's records look up their request id and write ``context.log``.
+
+    The ContextVar is right under threads and asyncio tasks that inherit it; a
+    thread the handler starts begins with an empty context, and its records
+    get the latest invocation the loop started, as the managed runtime's do.
+    """
+
+    __slots__ = ("latest", "log")
+
+    def __init__(self, log: Callable[[str], None] | None = None) -> None:
+        self.latest: LambdaContext | None = None
+        self.log = log or _stdout
+
+    def current(self) -> LambdaContext | None:
+        """The context of the invocation this code runs for, if any."""
+        return current_context.get() or self.latest
 
 
 def _object(text: str, what: str) -> dict[str, Any]:

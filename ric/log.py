@@ -1,7 +1,18 @@
-"""Log output of the runtime itself, in the shapes the managed runtime writes.
+"""Where the runtime's records go, and their shapes, as the managed runtime writes them.
 
-Everything goes to standard output, which Lambda forwards to CloudWatch Logs,
-flushed at once so a record is never lost when the process is frozen or killed.
+Two sinks (the managed Python runtime's, observed with awslambdaric 4.2.2):
+
+- standard output, flushed at once so a record is never lost when the process
+  is frozen or killed; an uncaught error is one line, its trace joined by ``\\r``
+  so CloudWatch keeps it as one event;
+- the telemetry log descriptor (``_LAMBDA_TELEMETRY_LOG_FD``), where each record
+  is one frame: a 4-byte type ``0xa55a00TT``, a 4-byte length, an 8-byte
+  timestamp in microseconds, all big-endian, then the UTF-8 payload. The type's
+  low byte says the format (3 text, 2 JSON) and the level (bits 2-4), so a
+  multi-line record stays one record.
+
+Application records (``logging``) are formatted in :mod:`ric.applog`, which is
+imported only once the function imports ``logging``.
 """
 
 from __future__ import annotations
@@ -9,7 +20,164 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["runtime_line", "write"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import TextIO
+
+__all__ = [
+    "FRAME_MAGIC",
+    "ErrorLog",
+    "LogSink",
+    "error_json",
+    "error_text",
+    "frame",
+    "level_bits",
+    "runtime_line",
+    "timestamp",
+    "when_imported",
+    "write",
+]
+
+FRAME_MAGIC = 0xA55A0000
+_TEXT = 0x03
+_JSON = 0x02
+# The level variants of the frame type: Python's levels, in steps of 10, map to
+# DEBUG 0x08, INFO 0x0C, WARN 0x10, ERROR 0x14, FATAL 0x18.
+_LEVEL_STEP = 4
+_ERROR_BITS = 0x14
+
+
+def level_bits(levelno: int) -> int:
+    """The frame type's level bits for a ``logging`` level number."""
+    step = min(max(levelno // 10, 1), 5)
+    return (step + 1) * _LEVEL_STEP
+
+
+def frame(kind: int, payload: bytes, micros: int) -> bytes:
+    """One telemetry frame around ``payload``."""
+    header = (kind & 0xFFFFFFFF).to_bytes(4, "big") + len(payload).to_bytes(4, "big")
+    return header + micros.to_bytes(8, "big") + payload
+
+
+class ErrorLog:
+    """An uncaught error, as the log shows it."""
+
+    __slots__ = ("error_type", "message", "request_id", "stack")
+
+    def __init__(self, error_type: str, message: str, request_id: str, stack: list[str]) -> None:
+        self.error_type = error_type
+        self.message = message
+        self.request_id = request_id
+        self.stack = stack
+
+
+def error_text(entry: ErrorLog, separator: str = "\r", end: str = "\n") -> str:
+    """The ``[ERROR]`` record of an uncaught error.
+
+    On standard output the trace's line breaks become ``\\r`` so the record is
+    not split into events; leading spaces become U+00A0 either way, as the
+    managed runtime writes them.
+    """
+    head = "[ERROR]"
+    if entry.error_type:
+        head += f" {entry.error_type}"
+    if entry.message:
+        head += f"{':' if entry.error_type else ''} {entry.message}"
+    lines = [head, "Traceback (most recent call last):"]
+    for item in entry.stack:
+        for line in item.splitlines():
+            body = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(body)) + body)
+    return separator.join(lines) + end
+
+
+def error_json(entry: ErrorLog, seconds: float) -> str:
+    """The JSON record of an uncaught error (``AWS_LAMBDA_LOG_FORMAT=JSON``)."""
+    import json
+
+    record = {
+        "timestamp": timestamp(seconds),
+        "level": "ERROR",
+        "errorMessage": entry.message,
+        "errorType": entry.error_type,
+        "requestId": entry.request_id,
+        "stackTrace": entry.stack,
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def timestamp(seconds: float) -> str:
+    """RFC 3339 in UTC with milliseconds: ``2026-11-22T15:23:18.438Z``."""
+    whole = int(seconds)
+    millis = int((seconds - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+class LogSink:
+    """Standard output, or the telemetry descriptor in frames; one per process."""
+
+    __slots__ = ("_fd", "_json", "_lock", "_stream")
+
+    def __init__(self, fd: int | None = None, json: bool = False, stream: TextIO | None = None):
+        import _thread  # built in: frames from several threads must not interleave
+
+        self._fd = fd
+        self._json = json
+        self._stream = stream
+        self._lock = _thread.allocate_lock()
+
+    @property
+    def json(self) -> bool:
+        return self._json
+
+    def text(self, text: str) -> None:
+        """Text of the runtime's own (and ``context.log``): no level, no format."""
+        if self._fd is None:
+            self._write(text)
+        else:
+            self._frame(_TEXT, text)
+
+    def record(self, payload: str, levelno: int) -> None:
+        """An application record, already formatted."""
+        if self._fd is None:
+            self._write(payload)
+        else:
+            self._frame(level_bits(levelno) | (_JSON if self._json else _TEXT), payload)
+
+    def error(self, entry: ErrorLog) -> None:
+        """An uncaught error of the handler or of init."""
+        if self._json:
+            payload = error_json(entry, time.time())
+            if self._fd is None:
+                self._write(payload + "\n")
+            else:
+                self._frame(_ERROR_BITS | _JSON, payload)
+        elif self._fd is None:
+            self._write(error_text(entry))
+        else:
+            self._frame(_ERROR_BITS | _TEXT, error_text(entry, "\n", ""))
+
+    def _write(self, text: str) -> None:
+        stream = self._stream or sys.stdout
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:  # a lone surrogate must not lose the record
+            stream.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        stream.flush()
+
+    def _frame(self, kind: int, text: str) -> None:
+        import os
+
+        # A lone surrogate in a message must not make the log write itself fail.
+        payload = text.encode("utf-8", "backslashreplace")
+        data = frame(FRAME_MAGIC | kind, payload, time.time_ns() // 1000)
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]  # type: ignore[arg-type]
 
 
 def write(text: str) -> None:
@@ -22,3 +190,50 @@ def write(text: str) -> None:
 def runtime_line(level: str, message: str) -> str:
     """A message of the runtime's own, e.g. ``[WARNING] [1700000000000] LAMBDA_RUNTIME ...``."""
     return f"[{level}] [{int(time.time() * 1000)}] LAMBDA_RUNTIME {message}\n"
+
+
+def when_imported(name: str, callback: Callable[[ModuleType], None]) -> None:
+    """Call ``callback(module)`` once module ``name`` is imported, now if it is already.
+
+    A finder at the head of ``sys.meta_path`` waits for ``name``, lets the
+    other finders find it, and wraps the loader so ``callback`` runs right
+    after the module's code: before the importing code goes on.
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        callback(module)
+    else:
+        sys.meta_path.insert(0, _Watch(name, callback))
+
+
+class _Watch:
+    __slots__ = ("_callback", "_name")
+
+    def __init__(self, name: str, callback: Callable[[ModuleType], None]) -> None:
+        self._name = name
+        self._callback = callback
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != self._name:
+            return None
+        sys.meta_path.remove(self)
+        spec: ModuleSpec | None = None
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        if spec is None:
+            return None
+        loader = spec.loader
+        if loader is not None and hasattr(loader, "exec_module"):
+            run_module = loader.exec_module
+            callback = self._callback
+
+            def exec_module(module: ModuleType) -> None:
+                run_module(module)
+                callback(module)
+
+            loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec

@@ -7,7 +7,7 @@ and can be bounded to a number of invocations.
 
 from __future__ import annotations
 
-from ric.context import current_context, make_context
+from ric.context import Scope, current_context, make_context
 from ric.errors import InvocationError
 
 TYPE_CHECKING = False
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ric.client import RuntimeClient
     from ric.config import RuntimeConfig
+    from ric.log import ErrorLog
     from ric.marshal import Codec
     from ric.protocol import ErrorReport, Invocation
 
@@ -33,7 +34,7 @@ TRACE_ENV = "_X_AMZN_TRACE_ID"
 class Processor:
     """Runs the handler for one invocation and returns what to post."""
 
-    __slots__ = ("_codec", "_config", "_cwd", "_environ", "_handler")
+    __slots__ = ("_codec", "_config", "_cwd", "_environ", "_handler", "_scope")
 
     def __init__(
         self,
@@ -42,7 +43,10 @@ class Processor:
         codec: Codec,
         environ: MutableMapping[str, str],
         cwd: str,
+        *,
+        scope: Scope | None = None,
     ) -> None:
+        self._scope = scope or Scope()
         self._handler = handler
         self._config = config
         self._codec = codec
@@ -57,7 +61,9 @@ class Processor:
         else:
             self._environ[TRACE_ENV] = trace_id
         try:
-            context = make_context(invocation, self._config)
+            scope = self._scope
+            context = make_context(invocation, self._config, scope.log)
+            scope.latest = context
             token = current_context.set(context)
             try:
                 return self._call(invocation, context)
@@ -82,7 +88,7 @@ class Processor:
 def run(
     client: RuntimeClient,
     processor: Processor,
-    log: Callable[[str], None],
+    log: Callable[[ErrorLog], None],
     max_invocations: int | None = None,
 ) -> None:
     """Serve invocations until the Runtime API fails or ``max_invocations`` are done."""
@@ -93,7 +99,7 @@ def run(
     while True:
         outcome = processor.handle(invocation)
         if not isinstance(outcome, tuple):
-            log(outcome.log_text)
+            log(outcome.log)
         if served == max_invocations:
             client.complete_last(invocation, outcome)
             return

@@ -9,6 +9,7 @@ write without copying a large body.
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
+from ric.log import ErrorLog, error_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,17 +73,26 @@ class Invocation:
 
 
 class ErrorReport:
-    """A failure: the errorType header, the JSON body, the X-Ray cause and its log text."""
+    """A failure: the errorType header, the JSON body, the X-Ray cause and its log record."""
 
-    __slots__ = ("body", "error_type", "log_text", "xray_cause")
+    __slots__ = ("body", "error_type", "log", "xray_cause")
 
     def __init__(
-        self, error_type: str, body: bytes, xray_cause: bytes | None = None, log_text: str = ""
+        self,
+        error_type: str,
+        body: bytes,
+        xray_cause: bytes | None = None,
+        log: ErrorLog | None = None,
     ) -> None:
         self.error_type = error_type
         self.body = body
         self.xray_cause = xray_cause
-        self.log_text = log_text
+        self.log = log or ErrorLog(error_type, "", "", [])
+
+    @property
+    def log_text(self) -> str:
+        """The log record as standard output shows it."""
+        return error_text(self.log)
 
 
 def parse_invocation(response: Response) -> Invocation:

@@ -15,6 +15,7 @@ import os
 import traceback
 
 from ric.errors import InitError, RicError, UserCodeSyntaxError
+from ric.log import ErrorLog
 from ric.protocol import ErrorReport
 
 TYPE_CHECKING = False
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["error_log_text", "fault_report", "init_report", "user_report"]
+__all__ = ["fault_report", "init_report", "user_report"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _IMPORTLIB_INIT = importlib.__file__
@@ -60,27 +61,6 @@ def init_report(error: InitError) -> ErrorReport:
     return _report(error.error_type, error.message, "", stack, None)
 
 
-def error_log_text(error_type: str, message: str, stack: list[str]) -> str:
-    """The ``[ERROR]`` log record of an uncaught error, one line as CloudWatch shows it.
-
-    Line breaks of the trace become ``\\r`` and leading spaces become U+00A0, as
-    the managed runtime writes them, so the record is not split into events.
-    """
-    head = "[ERROR]"
-    if error_type:
-        head += f" {error_type}"
-    if message:
-        head += f"{':' if error_type else ''} {message}"
-    lines = [head, "Traceback (most recent call last):"]
-    for entry in stack:
-        for line in entry.splitlines():
-            body = line.lstrip(" ")
-            lines.append("\u00a0" * (len(line) - len(body)) + body)
-    # A lone surrogate in a message must not make the log write itself fail.
-    text = "\r".join(lines) + "\n"
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:
     # Drop the leading frames of the runtime and of the import machinery that
     # loaded the user's module: the user sees their own code first.
@@ -113,8 +93,8 @@ def _report(
         "requestId": request_id,
         "stackTrace": stack,
     }
-    log_text = error_log_text(error_type, message, stack)
-    return ErrorReport(error_type, _dumps(body), cause, log_text)
+    log = ErrorLog(error_type, message, request_id, stack)
+    return ErrorReport(error_type, _dumps(body), cause, log)
 
 
 def _xray_cause(

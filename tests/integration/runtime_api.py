@@ -121,9 +121,16 @@ def lambda_env(api_address: str, task_root: Path, **extra: str) -> dict[str, str
 class RuntimeProcess:
     """A runtime process (ours by default) serving ``handler`` from ``task_root``."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], cwd: Path, pass_fds: tuple[int, ...] = ()
+    ) -> None:
         self.process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=pass_fds,
         )
         self._output: tuple[bytes, bytes] | None = None
 

@@ -11,10 +11,10 @@ from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
 from ric.context import LambdaContext, current_context
 from ric.errors import RuntimeApiError
+from ric.log import ErrorLog, error_text
 from ric.loop import Processor, run
 from ric.marshal import Codec
 from ric.protocol import ErrorReport, Invocation, RequestBuilder, parse_invocation
-from ric.report import error_log_text
 from ric.transport import FakeTransport
 from ric.wire import Response
 
@@ -44,7 +44,7 @@ def serve(
     log: list[str] = []
     client = RuntimeClient(transport, BUILDER, log.append, Retry(attempts=1, first_delay=0))
     processor = Processor(handler, CONFIG, Codec(), {} if environ is None else environ, "/cwd")
-    run(client, processor, log.append, max_invocations=max_invocations)
+    run(client, processor, lambda entry: log.append(error_text(entry)), max_invocations)
     return transport, log
 
 
@@ -141,7 +141,7 @@ def test_handler_error_is_posted_and_logged() -> None:
         "r1",
     )
     assert "in handler\n" in error["stackTrace"][-1]
-    assert log == [error_log_text("ValueError", "bad", error["stackTrace"])]
+    assert log == [error_text(ErrorLog("ValueError", "bad", "r1", error["stackTrace"]))]
     assert log[0].startswith("[ERROR] ValueError: bad\rTraceback (most recent call last):\r")
 
 

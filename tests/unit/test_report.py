@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import os
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 import ric
 from ric.errors import ContextUnmarshalError, ImportModuleError, InitError, MarshalError
 from ric.handler import load_handler
-from ric.report import error_log_text, fault_report, init_report, user_report
+from ric.log import ErrorLog, LogSink, error_text
+from ric.report import fault_report, init_report, user_report
 from tests.conftest import TaskRoot
 
 NBSP = "\u00a0"
@@ -59,33 +61,6 @@ def load_failure(task_root: TaskRoot, source: str) -> tuple[InitError, str]:
     return info.value, str(path)
 
 
-@pytest.mark.parametrize(
-    ("error_type", "message", "stack", "text"),
-    [
-        (
-            "ValueError",
-            "bad",
-            ['  File "/x.py", line 3, in h\n    raise ValueError("bad")\n'],
-            "[ERROR] ValueError: bad\rTraceback (most recent call last):\r"
-            f'{NBSP * 2}File "/x.py", line 3, in h\r{NBSP * 4}raise ValueError("bad")\n',
-        ),
-        ("ValueError", "", [], "[ERROR] ValueError\rTraceback (most recent call last):\n"),
-        ("ValueError", "bad", [], "[ERROR] ValueError: bad\rTraceback (most recent call last):\n"),
-        ("", "bad", [], "[ERROR] bad\rTraceback (most recent call last):\n"),
-        (
-            "E",
-            "m",
-            ["  a\n", "b  c\n", '  File "/y.py" Line 2\n    x = = 1\n'],
-            f"[ERROR] E: m\rTraceback (most recent call last):\r{NBSP * 2}a\rb  c\r"
-            f'{NBSP * 2}File "/y.py" Line 2\r{NBSP * 4}x = = 1\n',
-        ),
-    ],
-    ids=["one-frame", "no-message", "no-stack", "no-type", "inner-spaces-kept"],
-)
-def test_error_log_text(error_type: str, message: str, stack: list[str], text: str) -> None:
-    assert error_log_text(error_type, message, stack) == text
-
-
 def test_user_report() -> None:
     report = user_report(raised("bad value"), "rid", "/cwd")
     assert report.error_type == "ValueError"
@@ -101,7 +76,7 @@ def test_user_report() -> None:
             "stackTrace": STACK,
         }
     )
-    assert report.log_text == error_log_text("ValueError", "bad value", STACK)
+    assert report.log_text == error_text(ErrorLog("ValueError", "bad value", "rid", STACK))
 
 
 def test_user_report_xray_cause() -> None:
@@ -134,9 +109,12 @@ def test_lone_surrogate_message_gives_valid_json() -> None:
     assert json.loads(report.body)["errorMessage"] == "a\ud800b"
 
 
-def test_lone_surrogate_log_text_is_writable() -> None:
+def test_lone_surrogate_log_is_writable() -> None:
     exc = raised("a\ud800b")
-    user_report(exc, "rid", "/cwd").log_text.encode("utf-8")
+    buffer = io.BytesIO()
+    stream = io.TextIOWrapper(buffer, encoding="utf-8", write_through=True)
+    LogSink(stream=stream).error(user_report(exc, "rid", "/cwd").log)
+    assert buffer.getvalue().startswith(b"[ERROR] ValueError: a\\ud800b\r")
 
 
 def test_runtime_frames_are_dropped(task_root: TaskRoot) -> None:
