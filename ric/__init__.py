@@ -4,6 +4,21 @@
 API. Nothing is imported here beyond the version, so start-up stays cheap.
 """
 
-__all__ = ["__version__"]
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ric.shutdown import on_shutdown
+
+__all__ = ["__version__", "on_shutdown"]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # The public helpers import their module on first use, not at start-up.
+    if name == "on_shutdown":
+        from ric.shutdown import on_shutdown
+
+        return on_shutdown
+    raise AttributeError(f"module 'ric' has no attribute {name!r}")

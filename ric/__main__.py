@@ -102,6 +102,8 @@ def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
     if config.initialization_type != "on-demand":
         # Init runs ahead of any caller here, so pay for orjson now, not later.
         codec.load_orjson()
+    if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
+        _prepare_shutdown(config, sink)
     processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)
     try:
         run(client, processor, sink.error)
@@ -109,6 +111,16 @@ def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
         sink.text(runtime_line("ERROR", exc.message))
         return 1
     return 0
+
+
+def _prepare_shutdown(config: RuntimeConfig, sink: LogSink) -> None:
+    from ric.extensions import ExtensionRequests
+    from ric.shutdown import HOOKS, prepare
+
+    if HOOKS:
+        host, port = parse_address(config.runtime_api)
+        requests = ExtensionRequests(config.runtime_api)
+        prepare(HOOKS, requests, Connection(host, port), config.shutdown_budget_s, sink.text)
 
 
 def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:

@@ -12,7 +12,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["LOG_LEVELS", "TELEMETRY_FD", "RuntimeConfig"]
+__all__ = ["LOG_LEVELS", "SHUTDOWN_BUDGET", "TELEMETRY_FD", "RuntimeConfig"]
+
+SHUTDOWN_BUDGET = "RIC_SHUTDOWN_BUDGET_MS"
 
 # The log descriptor the managed runtime writes frames to; the runtime removes
 # it from its environment so that the function's own children don't inherit it.
@@ -44,6 +46,7 @@ class RuntimeConfig:
         "log_stream_name",
         "memory_limit_in_mb",
         "runtime_api",
+        "shutdown_budget_s",
         "task_root",
         "telemetry_fd",
     )
@@ -60,6 +63,7 @@ class RuntimeConfig:
     log_format: str
     log_level: int | None
     telemetry_fd: int | None
+    shutdown_budget_s: float
 
     def __init__(
         self,
@@ -84,6 +88,8 @@ class RuntimeConfig:
             "log_format": _log_format(function.get("AWS_LAMBDA_LOG_FORMAT", "")),
             "log_level": _log_level(function.get("AWS_LAMBDA_LOG_LEVEL", "")),
             "telemetry_fd": _descriptor(function.get(TELEMETRY_FD, "")),
+            # How long on_shutdown hooks may run after SIGTERM; ric's own setting.
+            "shutdown_budget_s": _milliseconds(function.get(SHUTDOWN_BUDGET, "500")),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -132,3 +138,9 @@ def _descriptor(value: str) -> int | None:
     if not value.isdigit():
         raise ConfigError(f"{TELEMETRY_FD}: expected a file descriptor number, got {value!r}")
     return int(value)
+
+
+def _milliseconds(value: str) -> float:
+    if not value.isdigit():
+        raise ConfigError(f"{SHUTDOWN_BUDGET}: expected milliseconds, got {value!r}")
+    return int(value) / 1000

@@ -1,0 +1,70 @@
+"""ric.shutdown and ric.extensions: hooks, and the extension's requests on the wire."""
+
+from __future__ import annotations
+
+import pytest
+
+import ric
+from ric.errors import MalformedResponse, UnexpectedStatus
+from ric.extensions import ExtensionRequests, identifier
+from ric.shutdown import HOOKS, Hooks
+from ric.wire import Response
+
+
+def test_register_request_bytes() -> None:
+    head, body = ExtensionRequests("127.0.0.1:9001").register("ric-graceful-shutdown")
+    assert head == (
+        b"POST /2020-01-01/extension/register HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"
+        b"Lambda-Extension-Name: ric-graceful-shutdown\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 13\r\n\r\n"
+    )
+    assert body == b'{"events":[]}'
+
+
+def test_next_event_request_bytes() -> None:
+    assert ExtensionRequests("h:1").next_event("id-9") == (
+        b"GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: h:1\r\n"
+        b"Lambda-Extension-Identifier: id-9\r\n\r\n"
+    )
+
+
+def test_identifier_of_the_register_answer() -> None:
+    answer = Response(200, {"lambda-extension-identifier": "id-1"}, b"{}")
+    assert identifier(answer) == "id-1"
+    with pytest.raises(MalformedResponse):
+        identifier(Response(200, {}, b"{}"))
+    with pytest.raises(UnexpectedStatus) as info:
+        identifier(Response(404, {}, b"nope"))
+    assert info.value.status == 404
+
+
+def test_hooks_run_last_first_and_survive_a_failure() -> None:
+    hooks, ran, log = Hooks(), [], []
+    hooks.add(lambda: ran.append("first"))
+    hooks.add(lambda: 1 / 0)
+    hooks.add(lambda: ran.append("third"))
+    hooks.run(log.append)
+    assert ran == ["third", "first"]
+    [line] = log
+    assert line.endswith("<lambda> raised ZeroDivisionError('division by zero')\n")
+
+
+def test_hooks_refuse_what_cannot_be_called() -> None:
+    with pytest.raises(TypeError, match="on_shutdown needs a callable, got int"):
+        Hooks().add(5)  # type: ignore[arg-type]
+
+
+def test_on_shutdown_is_reachable_from_the_package_and_is_a_decorator() -> None:
+    before = bool(HOOKS)
+    assert not before  # nothing else in the test process registers hooks
+
+    def cleanup() -> None:
+        pass
+
+    try:
+        assert ric.on_shutdown(cleanup) is cleanup
+        assert HOOKS
+    finally:
+        HOOKS._hooks.clear()
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        ric.nothing  # type: ignore[attr-defined]  # noqa: B018
