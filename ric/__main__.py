@@ -84,6 +84,11 @@ def _serve(config: RuntimeConfig, client: RuntimeClient) -> int:
         # Init runs ahead of any caller here, so pay for orjson now, not later.
         codec.load_orjson()
     processor = Processor(handler, config, codec, os.environ, os.getcwd())
+    if config.initialization_type == "snap-start":
+        from ric.snapstart import snapshot
+
+        if (status := snapshot(client, write)) is not None:
+            return status
     try:
         run(client, processor, write)
     except RuntimeApiError as exc:
