@@ -102,6 +102,11 @@ def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
     if config.initialization_type != "on-demand":
         # Init runs ahead of any caller here, so pay for orjson now, not later.
         codec.load_orjson()
+    if config.initialization_type == "snap-start":
+        from ric.snapstart import snapshot
+
+        if (status := snapshot(client, sink)) is not None:
+            return status
     if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
         _prepare_shutdown(config, sink)
     processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)

@@ -111,6 +111,35 @@ class RuntimeClient:
         if not 200 <= response.status < 300:
             raise _unexpected("init/error", response)
 
+    def restore_next(self) -> None:
+        """Wait until Lambda has restored the snapshot (SnapStart only).
+
+        Transport failures and 5xx are retried as for ``/next``, then raised.
+        """
+        retry = self._retry
+        for attempt in range(retry.attempts):
+            try:
+                response = self._transport.request(self._requests.restore_next)
+            except TransportError as exc:
+                failure = str(exc)
+            else:
+                if response.status == 200:
+                    return
+                if response.status < 500:
+                    raise _unexpected("restore/next", response)
+                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
+            if attempt + 1 < retry.attempts:
+                delay = retry.delay(attempt)
+                self._warn(f"restore/next failed ({failure}); retry in {delay:g} s")
+                time.sleep(delay)
+        raise RuntimeApiError(f"restore/next failed {retry.attempts} times, giving up: {failure}")
+
+    def post_restore_error(self, report: ErrorReport) -> None:
+        head, body = self._requests.restore_error(report)
+        response = self._transport.request(head, body)
+        if not 200 <= response.status < 300:
+            raise _unexpected("restore/error", response)
+
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
         """Post; False when the connection failed (and a pipelined request with it)."""
         if isinstance(outcome, ErrorReport):

@@ -12,6 +12,9 @@ that posts it to the Runtime API never has to map classes to strings::
     │   ├── HandlerNotFound         Runtime.HandlerNotFound
     │   ├── BuiltInModuleConflict   Runtime.BuiltInModuleConflict
     │   └── UserInitError           the class name of what the user's module raised
+    ├── HookError                   a SnapStart runtime hook raised; the body names its exception
+    │   ├── BeforeSnapshotError     Runtime.BeforeSnapshotError, posted to /runtime/init/error
+    │   └── AfterRestoreError       Runtime.AfterRestoreError, posted to /runtime/restore/error
     ├── InvocationError             posted to /runtime/invocation/{id}/error
     │   ├── UnmarshalError          Runtime.UnmarshalError
     │   ├── MarshalError            Runtime.MarshalError
@@ -25,10 +28,13 @@ that posts it to the Runtime API never has to map classes to strings::
 from __future__ import annotations
 
 __all__ = [
+    "AfterRestoreError",
+    "BeforeSnapshotError",
     "BuiltInModuleConflict",
     "ConfigError",
     "ContextUnmarshalError",
     "HandlerNotFound",
+    "HookError",
     "ImportModuleError",
     "InitError",
     "InvocationError",
@@ -99,6 +105,31 @@ class UserInitError(InitError):
     def __init__(self, message: str, error_type: str) -> None:
         super().__init__(message)
         self.error_type = error_type
+
+
+class HookError(RicError):
+    """A SnapStart runtime hook raised ``user_exception``.
+
+    ``error_type`` goes in the Lambda-Runtime-Function-Error-Type header only;
+    the report's body names the hook's own exception, as awslambdaric's does.
+    ``exit_code`` is awslambdaric's status for the failure (its bootstrap.py).
+    """
+
+    exit_code = 1
+
+    def __init__(self, user_exception: Exception) -> None:
+        super().__init__(str(user_exception))
+        self.user_exception = user_exception
+
+
+class BeforeSnapshotError(HookError):
+    error_type = "Runtime.BeforeSnapshotError"
+    exit_code = 64
+
+
+class AfterRestoreError(HookError):
+    error_type = "Runtime.AfterRestoreError"
+    exit_code = 65
 
 
 class InvocationError(RicError):

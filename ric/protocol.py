@@ -137,6 +137,22 @@ class RequestBuilder:
         """``POST /runtime/init/error`` ("Initialization error")."""
         return self._post("init/error", _error_headers(report), report.body)
 
+    @property
+    def restore_next(self) -> bytes:
+        """``GET /runtime/restore/next`` ("After restore (SnapStart only)",
+        runtimes-api.html#runtimes-api-after-restore).
+
+        Sent once, when init is done; Lambda answers it after restoring the snapshot.
+        """
+        return f"GET {API_PREFIX}/restore/next HTTP/1.1\r\n{self._common}\r\n".encode()
+
+    def restore_error(self, report: ErrorReport) -> tuple[bytes, bytes]:
+        """``POST /runtime/restore/error`` ("Restore error (SnapStart only)").
+
+        runtimes-api.html#runtimes-api-restore-error; sent when an after-restore hook fails.
+        """
+        return self._post("restore/error", _error_headers(report), report.body)
+
     def _post(self, path: str, extra: str, body: bytes) -> tuple[bytes, bytes]:
         head = (
             f"POST {API_PREFIX}/{path} HTTP/1.1\r\n{self._common}{extra}"

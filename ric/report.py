@@ -14,7 +14,7 @@ import json
 import os
 import traceback
 
-from ric.errors import InitError, RicError, UserCodeSyntaxError
+from ric.errors import HookError, InitError, RicError, UserCodeSyntaxError
 from ric.log import ErrorLog
 from ric.protocol import ErrorReport
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["fault_report", "init_report", "user_report"]
+__all__ = ["fault_report", "hook_report", "init_report", "user_report"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _IMPORTLIB_INIT = importlib.__file__
@@ -59,6 +59,18 @@ def init_report(error: InitError) -> ErrorReport:
     elif cause is not None and not isinstance(cause, ImportError):
         stack = _format_frames(_user_frames(cause.__traceback__))
     return _report(error.error_type, error.message, "", stack, None)
+
+
+def hook_report(error: HookError) -> ErrorReport:
+    """A SnapStart hook that raised: the header names the phase, the body the exception.
+
+    awslambdaric sends the same split: e.g. header Runtime.BeforeSnapshotError,
+    body errorType ValueError, and logs the body's type.
+    """
+    exc = error.user_exception
+    stack = _format_frames(_user_frames(exc.__traceback__))
+    report = _report(type(exc).__name__, str(exc), "", stack, None)
+    return ErrorReport(error.error_type, report.body, None, report.log)
 
 
 def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:

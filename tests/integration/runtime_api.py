@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,18 @@ class ScriptedRuntimeApi:
             '{"status":"OK"}', status=status, content_type="application/json"
         )
 
+    def restore_next(self, status: int = 200, on_request: Callable[[], None] | None = None) -> None:
+        """Expect ``GET /restore/next`` (SnapStart); ``on_request`` runs before the answer."""
+
+        def answer(request: Request) -> Response:
+            if on_request is not None:
+                on_request()
+            return Response("", status=status)
+
+        self.server.expect_ordered_request(
+            f"{PREFIX}/restore/next", method="GET"
+        ).respond_with_handler(answer)
+
     def park(self) -> None:
         """End the script: the next ``GET /next`` waits until the test is over."""
 
@@ -100,6 +113,18 @@ class ScriptedRuntimeApi:
 
     def posts(self) -> list[Recorded]:
         return [r for r in self.requests() if r.method == "POST"]
+
+    def paths(self) -> list[str]:
+        """Method and path (below /runtime/) of each request answered, in order.
+
+        Parked requests are left out: one is logged only once released, which
+        can be after its test is over (and so in a later test's log).
+        """
+        return [
+            f"{request.method} {request.path.removeprefix(PREFIX + '/')}"
+            for request, response in self.server.log
+            if not (request.path.endswith("/invocation/next") and response.status_code == 500)
+        ]
 
 
 def lambda_env(api_address: str, task_root: Path, **extra: str) -> dict[str, str]:
