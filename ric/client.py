@@ -105,11 +105,20 @@ class RuntimeClient:
         """Post the outcome of the last invocation this runtime will serve."""
         self._post(invocation, outcome, b"")
 
-    def post_init_error(self, report: ErrorReport) -> None:
+    def post_init_error(self, report: ErrorReport) -> bool:
+        """Report a failed init; False when it had already been reported.
+
+        With Lambda Managed Instances every worker process inits and fails on
+        its own, and the Runtime API accepts one init error per environment:
+        it answers the others 403 Forbidden (awslambdaric 4.2 treats it so too).
+        """
         head, body = self._requests.init_error(report)
         response = self._transport.request(head, body)
+        if response.status == 403:
+            return False
         if not 200 <= response.status < 300:
             raise _unexpected("init/error", response)
+        return True
 
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
         """Post; False when the connection failed (and a pipelined request with it)."""

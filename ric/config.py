@@ -25,6 +25,7 @@ class RuntimeConfig:
         "initialization_type",
         "log_group_name",
         "log_stream_name",
+        "max_concurrency",
         "memory_limit_in_mb",
         "runtime_api",
         "task_root",
@@ -39,6 +40,7 @@ class RuntimeConfig:
     memory_limit_in_mb: str
     log_group_name: str
     log_stream_name: str
+    max_concurrency: int
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class RuntimeConfig:
             "memory_limit_in_mb": function.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""),
             "log_group_name": function.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
             "log_stream_name": function.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+            "max_concurrency": _concurrency(function.get("AWS_LAMBDA_MAX_CONCURRENCY", "")),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -81,3 +84,18 @@ class RuntimeConfig:
         if not handler:
             raise ConfigError("no handler: pass MODULE.FUNCTION as an argument or set _HANDLER")
         return cls(runtime_api, handler, environ.get("LAMBDA_TASK_ROOT") or cwd, environ)
+
+
+def _concurrency(value: str) -> int:
+    """Worker processes for Lambda Managed Instances; 1 (one runtime) when unset.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-python-runtime.html
+    """
+    if not value:
+        return 1
+    # isdecimal() alone would let int() take other scripts' digits, e.g. "٣".
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+        raise ConfigError(
+            f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, got {value!r}"
+        )
+    return int(value)
