@@ -37,6 +37,8 @@ environment:
   AWS_LAMBDA_RUNTIME_API  HOST:PORT of the Runtime API (required)
   _HANDLER                the handler, when none is given as an argument
   LAMBDA_TASK_ROOT        where the handler's code is
+  AWS_LAMBDA_MAX_CONCURRENCY
+                          serve with this many worker processes (default 1)
 
 options:
   -h, --help              show this help and exit
@@ -62,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Output must reach the log before the environment is frozen or killed.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
+        from ric.workers import supervise
+
+        return supervise(config, lambda: _serve(config, _client(config.runtime_api)), os.environ)
     return _serve(config, client)
 
 
