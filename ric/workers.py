@@ -108,6 +108,7 @@ class Supervisor:
                 continue
             write(runtime_line(verdict.level, verdict.message))
             if verdict.delay is not None:
+                # At most Pool's max_delay; a SIGTERM meanwhile is seen after it.
                 time.sleep(verdict.delay)
                 if pool.stopping is None:
                     self._start(verdict.slot)
@@ -143,6 +144,8 @@ class Supervisor:
             code = self._serve()
         except SystemExit as exc:
             code = _status(exc.code)
+        except KeyboardInterrupt:  # SIGINT, passed on by the supervisor: no traceback each
+            code = 128 + signal.SIGINT
         except BaseException:
             import traceback
 
