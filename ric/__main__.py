@@ -40,6 +40,9 @@ environment:
   LAMBDA_TASK_ROOT        where the handler's code is
   AWS_LAMBDA_LOG_FORMAT   Text (default) or JSON: the format of log records
   AWS_LAMBDA_LOG_LEVEL    the root logger's level (default INFO)
+  AWS_LAMBDA_MAX_CONCURRENCY
+                          serve with this many worker processes (default 1)
+  RIC_SHUTDOWN_BUDGET_MS  how long on_shutdown hooks may run (default 500)
 
 options:
   -h, --help              show this help and exit
@@ -66,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Output must reach the log before the environment is frozen or killed.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
+        from ric.workers import supervise
+
+        def serve() -> int:
+            return _serve(config, _client(config.runtime_api, sink), sink)
+
+        return supervise(config, serve, os.environ)
     return _serve(config, client, sink)
 
 

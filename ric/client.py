@@ -21,11 +21,13 @@ from ric.protocol import ErrorReport, parse_invocation
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import TypeVar
 
     from ric.protocol import Invocation, RequestBuilder
     from ric.transport import Transport
     from ric.wire import Response
 
+    T = TypeVar("T")
     Outcome = tuple[bytes, str] | ErrorReport
 
 __all__ = ["Retry", "RuntimeClient"]
@@ -71,29 +73,7 @@ class RuntimeClient:
         With ``pending``, a ``GET /next`` was already sent and the first attempt
         reads its answer.
         """
-        retry = self._retry
-        for attempt in range(retry.attempts):
-            try:
-                if pending:
-                    pending = False
-                    response = self._transport.receive()
-                else:
-                    response = self._transport.request(self._requests.next)
-                if response.status == 200:
-                    return parse_invocation(response)
-            except TransportError as exc:
-                failure = str(exc)
-            else:
-                if response.status < 500:
-                    raise _unexpected("invocation/next", response)
-                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
-            if attempt + 1 < retry.attempts:
-                delay = retry.delay(attempt)
-                self._warn(f"invocation/next failed ({failure}); retry in {delay:g} s")
-                time.sleep(delay)
-        raise RuntimeApiError(
-            f"invocation/next failed {retry.attempts} times, giving up: {failure}"
-        )
+        return self._wait("invocation/next", self._requests.next, parse_invocation, pending)
 
     def complete(self, invocation: Invocation, outcome: Outcome) -> Invocation:
         """Post the outcome and wait for the next event, both in one write."""
@@ -105,40 +85,58 @@ class RuntimeClient:
         """Post the outcome of the last invocation this runtime will serve."""
         self._post(invocation, outcome, b"")
 
-    def post_init_error(self, report: ErrorReport) -> None:
+    def post_init_error(self, report: ErrorReport) -> bool:
+        """Report a failed init; False when it had already been reported.
+
+        With Lambda Managed Instances every worker process inits and fails on
+        its own, and the Runtime API accepts one init error per environment:
+        it answers the others 403 Forbidden (awslambdaric 4.2 treats it so too).
+        """
         head, body = self._requests.init_error(report)
         response = self._transport.request(head, body)
+        if response.status == 403:
+            return False
         if not 200 <= response.status < 300:
             raise _unexpected("init/error", response)
+        return True
 
     def restore_next(self) -> None:
         """Wait until Lambda has restored the snapshot (SnapStart only).
 
         Transport failures and 5xx are retried as for ``/next``, then raised.
         """
-        retry = self._retry
-        for attempt in range(retry.attempts):
-            try:
-                response = self._transport.request(self._requests.restore_next)
-            except TransportError as exc:
-                failure = str(exc)
-            else:
-                if response.status == 200:
-                    return
-                if response.status < 500:
-                    raise _unexpected("restore/next", response)
-                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
-            if attempt + 1 < retry.attempts:
-                delay = retry.delay(attempt)
-                self._warn(f"restore/next failed ({failure}); retry in {delay:g} s")
-                time.sleep(delay)
-        raise RuntimeApiError(f"restore/next failed {retry.attempts} times, giving up: {failure}")
+        self._wait("restore/next", self._requests.restore_next, lambda response: None)
 
     def post_restore_error(self, report: ErrorReport) -> None:
         head, body = self._requests.restore_error(report)
         response = self._transport.request(head, body)
         if not 200 <= response.status < 300:
             raise _unexpected("restore/error", response)
+
+    def _wait(
+        self, what: str, request: bytes, parse: Callable[[Response], T], pending: bool = False
+    ) -> T:
+        retry = self._retry
+        for attempt in range(retry.attempts):
+            try:
+                if pending:
+                    pending = False
+                    response = self._transport.receive()
+                else:
+                    response = self._transport.request(request)
+                if response.status == 200:
+                    return parse(response)
+            except TransportError as exc:  # MalformedResponse from parse() included
+                failure = str(exc)
+            else:
+                if response.status < 500:
+                    raise _unexpected(what, response)
+                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
+            if attempt + 1 < retry.attempts:
+                delay = retry.delay(attempt)
+                self._warn(f"{what} failed ({failure}); retry in {delay:g} s")
+                time.sleep(delay)
+        raise RuntimeApiError(f"{what} failed {retry.attempts} times, giving up: {failure}")
 
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
         """Post; False when the connection failed (and a pipelined request with it)."""

@@ -44,6 +44,7 @@ class RuntimeConfig:
         "log_group_name",
         "log_level",
         "log_stream_name",
+        "max_concurrency",
         "memory_limit_in_mb",
         "runtime_api",
         "shutdown_budget_s",
@@ -64,6 +65,7 @@ class RuntimeConfig:
     log_level: int | None
     telemetry_fd: int | None
     shutdown_budget_s: float
+    max_concurrency: int
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class RuntimeConfig:
             "telemetry_fd": _descriptor(function.get(TELEMETRY_FD, "")),
             # How long on_shutdown hooks may run after SIGTERM; ric's own setting.
             "shutdown_budget_s": _milliseconds(function.get(SHUTDOWN_BUDGET, "500")),
+            "max_concurrency": _concurrency(function.get("AWS_LAMBDA_MAX_CONCURRENCY", "")),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -144,3 +147,18 @@ def _milliseconds(value: str) -> float:
     if not value.isdigit():
         raise ConfigError(f"{SHUTDOWN_BUDGET}: expected milliseconds, got {value!r}")
     return int(value) / 1000
+
+
+def _concurrency(value: str) -> int:
+    """Worker processes for Lambda Managed Instances; 1 (one runtime) when unset.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-python-runtime.html
+    """
+    if not value:
+        return 1
+    # isdecimal() alone would let int() take other scripts' digits, e.g. "٣".
+    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+        raise ConfigError(
+            f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, got {value!r}"
+        )
+    return int(value)

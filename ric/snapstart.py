@@ -155,7 +155,7 @@ def _run(hooks: Iterable[Hook]) -> None:
         func(*args, **kwargs)
 
 
-def _fail(error: HookError, post: Callable[[ErrorReport], None], sink: LogSink) -> int:
+def _fail(error: HookError, post: Callable[[ErrorReport], object], sink: LogSink) -> int:
     from ric.report import hook_report
 
     report = hook_report(error)

@@ -50,3 +50,26 @@ def test_the_runtime_is_told_its_slots(tmp_path: Path) -> None:
             f"{emulator.url}/2015-03-31/functions/function/invocations", content=b"{}", timeout=30
         )
     assert single.json() is None
+
+
+def test_ric_serves_concurrent_invocations_with_one_worker_process_each(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import os, time\n\ndef handler(event, context):\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while not os.path.exists('release') and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    return [os.getpid(), os.getppid()]\n"
+    )
+    args = [
+        "--port", "0", "--function-name", "multi", "--concurrency", "1", "--max-concurrency", "2",
+        "--timeout", "30", "--code-dir", str(tmp_path), "app.handler",
+    ]  # fmt: skip
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        url = f"{emulator.url}/2015-03-31/functions/multi/invocations"
+        with ThreadPoolExecutor(2) as pool:
+            calls = [pool.submit(httpx.post, url, content=b"{}", timeout=60) for _ in range(2)]
+            assert wait_until(lambda: len(starts(emulator)) >= 2)
+            (tmp_path / "release").touch()
+            (pid_a, parent_a), (pid_b, parent_b) = (call.result().json() for call in calls)
+    assert pid_a != pid_b
+    assert parent_a == parent_b

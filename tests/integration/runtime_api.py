@@ -7,11 +7,15 @@ as the real Runtime API does while no event waits, until the test is over.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,3 +193,112 @@ def ric_command(handler: str) -> list[str]:
 
 def awslambdaric_command(handler: str) -> list[str]:
     return [sys.executable, "-m", "awslambdaric", handler]
+
+
+class EventQueue:
+    """A Runtime API for many runtimes at once: unordered, so workers may ask in any order.
+
+    ``GET /next`` takes the oldest queued event, or waits for one until the
+    test is over; responses are kept by request id. ``init/error`` is answered
+    202 the first time and 403 after, as Lambda Managed Instances do.
+    """
+
+    def __init__(self, api: ScriptedRuntimeApi) -> None:
+        self._api = api
+        self._changed = threading.Condition()
+        self._events: list[Response] = []
+        self.responses: dict[str, bytes] = {}
+        self.init_errors: list[int] = []
+        server = api.server
+        server.expect_request(f"{PREFIX}/invocation/next", method="GET").respond_with_handler(
+            self._next
+        )
+        server.expect_request(
+            re.compile(f"{PREFIX}/invocation/[^/]+/response"), method="POST"
+        ).respond_with_handler(self._response)
+        server.expect_request(f"{PREFIX}/init/error", method="POST").respond_with_handler(
+            self._init_error
+        )
+
+    def put(self, request_id: str, body: bytes = b"{}", **headers: str) -> None:
+        response = Response(body, status=200, headers=event_headers(request_id, **headers))
+        response.headers["Content-Type"] = "application/json"
+        with self._changed:
+            self._events.append(response)
+            self._changed.notify_all()
+
+    def wait_for_responses(
+        self, *request_ids: str, count: int | None = None, timeout: float = 30
+    ) -> dict[str, bytes]:
+        """The responses to ``request_ids`` once ``count`` of them (default: all) are in."""
+        wanted = len(request_ids) if count is None else count
+
+        def answered() -> list[str]:
+            return [r for r in request_ids if r in self.responses]
+
+        with self._changed:
+            done = self._changed.wait_for(lambda: len(answered()) >= wanted, timeout)
+            assert done, f"{answered()} answered of {request_ids}, wanted {wanted}"
+            return {r: self.responses[r] for r in answered()}
+
+    def wait_for_init_errors(self, count: int, timeout: float = 30) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: len(self.init_errors) >= count, timeout)
+
+    def _next(self, request: Request) -> Response:
+        with self._changed:
+            while not self._events:
+                if self._api.release.is_set():
+                    return Response("", status=500)
+                self._changed.wait(0.1)
+            return self._events.pop(0)
+
+    def _response(self, request: Request) -> Response:
+        with self._changed:
+            self.responses[request.path.split("/")[-2]] = request.get_data()
+            self._changed.notify_all()
+        return Response('{"status":"OK"}', status=202, content_type="application/json")
+
+    def _init_error(self, request: Request) -> Response:
+        with self._changed:
+            status = 403 if self.init_errors else 202
+            self.init_errors.append(status)
+            self._changed.notify_all()
+        return Response("{}", status=status, content_type="application/json")
+
+
+class RuntimeGroup(RuntimeProcess):
+    """A runtime in a session of its own, so that stopping it kills its workers too."""
+
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._output = None
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self._collect(30)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def wait_until_gone(pids: Iterable[int], timeout: float = 30) -> list[int]:
+    """The pids still alive after ``timeout`` seconds (at once, once none is)."""
+    deadline = time.monotonic() + timeout
+    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left

@@ -180,7 +180,7 @@ def test_rejected_error_post_names_it() -> None:
 def test_post_init_error() -> None:
     report = ErrorReport("Runtime.ImportModuleError", b'{"errorMessage": "x"}')
     client, transport, _ = make_client(ACCEPTED)
-    client.post_init_error(report)
+    assert client.post_init_error(report) is True
     assert transport.requests == [b"".join(BUILDER.init_error(report))]
 
 
@@ -191,6 +191,12 @@ def test_post_init_error_rejected(status: int) -> None:
         client.post_init_error(ErrorReport("E", b"{}"))
     assert info.value.status == status
     assert info.value.message == f"init/error answered HTTP {status}: no"
+
+
+def test_post_init_error_403_means_already_reported() -> None:
+    client, _, log = make_client(Response(403, {}, b"forbidden"))
+    assert client.post_init_error(ErrorReport("E", b"{}")) is False
+    assert log == []
 
 
 def test_retry_delay_grows_and_is_capped() -> None:

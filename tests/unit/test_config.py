@@ -103,3 +103,18 @@ def test_immutable(name: str) -> None:
     with pytest.raises(AttributeError):
         setattr(config, name, "x")
     assert config.handler == "app.handler"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1), ("", 1), ("1", 1), ("16", 16)])
+def test_max_concurrency(value: str | None, expected: int) -> None:
+    environ = {"AWS_LAMBDA_RUNTIME_API": "h:1"}
+    if value is not None:
+        environ["AWS_LAMBDA_MAX_CONCURRENCY"] = value
+    assert RuntimeConfig.from_environ(environ, "m.f", "/cwd").max_concurrency == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "2.5", " 2", "+2", "\u0663"])
+def test_max_concurrency_must_be_a_whole_number_of_at_least_one(value: str) -> None:
+    environ = {"AWS_LAMBDA_RUNTIME_API": "h:1", "AWS_LAMBDA_MAX_CONCURRENCY": value}
+    with pytest.raises(ConfigError, match="AWS_LAMBDA_MAX_CONCURRENCY must be a whole number"):
+        RuntimeConfig.from_environ(environ, "m.f", "/cwd")
