@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from emulator.config import FunctionConfig
 from emulator.errors import ApiError
+from emulator.extensions import Extensions
 from emulator.http import HttpServer, Request, Response, json_response
 from emulator.logs import LogSink, end_line, report_line, start_line
 from emulator.process import RuntimeProcess, peak_rss_mb
@@ -63,6 +64,7 @@ class Environment:
         self._on_free = on_free
         self._on_gone = on_gone
         self._server = HttpServer(self._route)
+        self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
         self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self._futures: dict[str, asyncio.Future[Outcome]] = {}
@@ -104,6 +106,7 @@ class Environment:
     async def close(self) -> None:
         """Shut down: SIGTERM, SIGKILL after the grace period, stop the Runtime API."""
         self._fail_all(function_error("exit", "Runtime.ExitError", "The environment shut down"))
+        self._extensions.close()
         if self._process is not None:
             await self._process.stop(self.function.grace_s)
         if self._watcher is not None:
@@ -232,6 +235,8 @@ class Environment:
             return self._init_error(request)
         if path == f"{PREFIX}/restore/next" and method == "GET":
             return Response(200)  # no snapshot here: "restored" at once
+        if (answer := await self._extensions.route(request, self.init_ms is not None)) is not None:
+            return answer
         raise ApiError(404, "NotFound", f"no such Runtime API endpoint: {method} {path}")
 
     async def _next(self) -> Response:

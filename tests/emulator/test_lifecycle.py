@@ -32,3 +32,30 @@ def test_idle_environment_is_shut_down_and_replaced(tmp_path: Path) -> None:
     assert second.json() != pid
     assert len(reports) == 2
     assert all("Init Duration: " in report for report in reports)
+
+
+GRACEFUL = """
+import ric
+
+@ric.on_shutdown
+def cleanup():
+    with open({marker!r}, "w") as file:
+        file.write("cleaned up")
+
+def handler(event, context):
+    return "ok"
+"""
+
+
+def test_shutdown_hooks_run_when_the_emulator_stops(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    (tmp_path / "app.py").write_text(GRACEFUL.format(marker=str(marker)))
+    args = ["--port", "0", "--code-dir", str(tmp_path), "app.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        url = f"{emulator.url}/2015-03-31/functions/function/invocations"
+        assert httpx.post(url, content=b"{}", timeout=30).json() == "ok"
+        assert emulator.stop() == 0
+        lines = emulator.function_lines("function")
+    # The runtime registered its extension (no warning), got SIGTERM and ran the hook.
+    assert marker.read_text() == "cleaned up"
+    assert not [line for line in lines if "no shutdown extension" in line]
