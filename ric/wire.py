@@ -46,15 +46,41 @@ class Response:
 
 def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     """Status code and headers of a response head (without the blank line)."""
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-        raise MalformedResponse(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    if not head.isascii():
+        return _parse_bytes(head.split(b"\r\n"))
+    # The usual head: decoded once, then split and read as text (half the time).
+    lines = head.decode("ascii").split("\r\n")
+    return _status(lines[0]), _parse_text_fields(lines)
+
+
+def _status(line: str) -> int:
+    parts = line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+        raise MalformedResponse(f"not an HTTP/1.x status line: {line[:80]!r}")
     code = parts[1]
     # status-code = 3DIGIT (RFC 9112 section 4); int() alone would take "+200" or "2_00".
     if len(code) != 3 or not code.isdigit():
         raise MalformedResponse(f"bad status code: {code[:20]!r}")
-    return int(code), _parse_fields(lines[1:])
+    return int(code)
+
+
+def _parse_text_fields(lines: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for index in range(1, len(lines)):
+        line = lines[index]
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip(_ASCII_SPACE):
+            raise MalformedResponse(f"bad header line: {line[:80]!r}")
+        key = name.lower()
+        value = value.strip(_ASCII_SPACE)
+        # Repeated fields combine into one comma-separated value (RFC 9110 5.3).
+        fields[key] = f"{fields[key]}, {value}" if key in fields else value
+    return fields
+
+
+def _parse_bytes(lines: list[bytes]) -> tuple[int, dict[str, str]]:
+    # Names are tokens (ASCII), values may carry obs-text: kept as UTF-8 where it is.
+    return _status(lines[0].decode("latin-1")), _parse_fields(lines[1:])
 
 
 def _parse_fields(lines: list[bytes]) -> dict[str, str]:
@@ -65,7 +91,6 @@ def _parse_fields(lines: list[bytes]) -> dict[str, str]:
             raise MalformedResponse(f"bad header line: {line[:80]!r}")
         key = name.decode("latin-1").lower()
         text = value.strip().decode("utf-8", "replace")
-        # Repeated fields combine into one comma-separated value (RFC 9110 5.3).
         fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
 
@@ -187,6 +212,10 @@ class ResponseReader:
     def _raise_if_eof(self, where: str) -> None:
         if self._eof:
             raise MalformedResponse(f"connection closed {where}")
+
+
+# What bytes.strip() strips: str.strip() would also take \x1c-\x1f.
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
 
 
 def _take(buffer: bytearray, start: int, size: int) -> bytes:
