@@ -151,7 +151,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny runs: checks the harness only")
     parser.add_argument("--client", action="append", default=[], metavar="NAME=COMMAND")
-    parser.add_argument("--reps", type=int, default=5, help="warm repetitions per client (5)")
+    parser.add_argument("--reps", type=int, default=9, help="warm repetitions per client (9)")
     parser.add_argument("--cold-runs", type=int, default=20, help="cold starts per client (20)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="event sizes in bytes")
     parser.add_argument("--no-emulator", action="store_true", help="skip the end-to-end runs")

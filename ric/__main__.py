@@ -70,13 +70,27 @@ def main(argv: list[str] | None = None) -> int:
     # Output must reach the log before the environment is frozen or killed.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
-        from ric.workers import supervise
-
-        def serve() -> int:
-            return _serve(config, _client(config.runtime_api, sink), sink)
-
-        return supervise(config, serve, os.environ)
+        return _supervise(config, sink)
     return _serve(config, client, sink)
+
+
+def _supervise(config: RuntimeConfig, sink: LogSink) -> int:
+    from ric.pool import INIT_FAILED
+    from ric.workers import supervise
+
+    # The supervisor passes SIGTERM on to the workers, whose on_shutdown hooks
+    # it cannot know of (they import the function after the fork): it asks for
+    # SIGTERM itself, once for all of them, during init.
+    _register_extension(config, sink)
+    # Frames of several processes on one descriptor could interleave: workers
+    # write to stdout, or to the descriptor the provider socket gives them.
+    worker_sink = LogSink(json=sink.json)
+
+    def serve() -> int:
+        client = _client(config.runtime_api, worker_sink)
+        return _serve(config, client, worker_sink, init_failed=INIT_FAILED)
+
+    return supervise(config, serve, os.environ)
 
 
 def _sink(config: RuntimeConfig) -> LogSink:
@@ -101,24 +115,27 @@ def _client(runtime_api: str, sink: LogSink) -> RuntimeClient:
     return RuntimeClient(Connection(host, port), requests, sink.text)
 
 
-def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
+def _serve(
+    config: RuntimeConfig, client: RuntimeClient, sink: LogSink, init_failed: int = 1
+) -> int:
     scope = Scope(sink.text)
     when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
     try:
         handler = load_handler(config.handler, config.task_root)
     except InitError as exc:
-        return _report_init_error(client, sink, exc)
+        _report_init_error(client, sink, exc)
+        return init_failed
     codec = Codec()
     if config.initialization_type != "on-demand":
         # Init runs ahead of any caller here, so pay for orjson now, not later.
         codec.load_orjson()
+    if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
+        _prepare_shutdown(config, sink)  # during init: before a snapshot is taken
     if config.initialization_type == "snap-start":
         from ric.snapstart import snapshot
 
         if (status := snapshot(client, sink)) is not None:
             return status
-    if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
-        _prepare_shutdown(config, sink)
     processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)
     try:
         run(client, processor, sink.error)
@@ -129,13 +146,20 @@ def _serve(config: RuntimeConfig, client: RuntimeClient, sink: LogSink) -> int:
 
 
 def _prepare_shutdown(config: RuntimeConfig, sink: LogSink) -> None:
-    from ric.extensions import ExtensionRequests
-    from ric.shutdown import HOOKS, prepare
+    from ric.shutdown import HOOKS, take_sigterm
 
     if HOOKS:
-        host, port = parse_address(config.runtime_api)
-        requests = ExtensionRequests(config.runtime_api)
-        prepare(HOOKS, requests, Connection(host, port), config.shutdown_budget_s, sink.text)
+        if config.max_concurrency == 1:  # else the supervisor has registered
+            _register_extension(config, sink)
+        take_sigterm(HOOKS, config.shutdown_budget_s, sink.text)
+
+
+def _register_extension(config: RuntimeConfig, sink: LogSink) -> None:
+    from ric.extensions import ExtensionRequests
+    from ric.shutdown import register
+
+    host, port = parse_address(config.runtime_api)
+    register(ExtensionRequests(config.runtime_api), Connection(host, port), sink.text)
 
 
 def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:
@@ -144,7 +168,7 @@ def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:
     install(sink, scope.current, level)
 
 
-def _report_init_error(client: RuntimeClient, sink: LogSink, error: InitError) -> int:
+def _report_init_error(client: RuntimeClient, sink: LogSink, error: InitError) -> None:
     from ric.report import init_report
 
     report = init_report(error)
@@ -153,7 +177,6 @@ def _report_init_error(client: RuntimeClient, sink: LogSink, error: InitError) -
         client.post_init_error(report)
     except RuntimeApiError as exc:
         sink.text(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
-    return 1
 
 
 if __name__ == "__main__":

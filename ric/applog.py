@@ -99,8 +99,9 @@ class JsonFormatter(logging.Formatter):
         fields = self._fields(record)
         try:
             return json.dumps(fields, ensure_ascii=False, default=_text) + "\n"
-        except (ValueError, RecursionError):  # e.g. a circular structure
-            return json.dumps({key: _safe(value) for key, value in fields.items()}) + "\n"
+        except (TypeError, ValueError, RecursionError):  # circular, or keys JSON cannot hold
+            safe = {str(key): _safe(value) for key, value in fields.items()}
+            return json.dumps(safe, ensure_ascii=False) + "\n"
 
     def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
         message: Any = record.msg if isinstance(record.msg, dict) else record.getMessage()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
-    from typing import TextIO
+    from typing import Any, TextIO
 
 __all__ = [
     "FRAME_MAGIC",
@@ -51,9 +51,10 @@ _ERROR_BITS = 0x14
 
 
 def level_bits(levelno: int) -> int:
-    """The frame type's level bits for a ``logging`` level number."""
-    step = min(max(levelno // 10, 1), 5)
-    return (step + 1) * _LEVEL_STEP
+    """The frame type's level bits for a ``logging`` level number (none below DEBUG)."""
+    if levelno < 10:
+        return 0
+    return (min(levelno // 10, 5) + 1) * _LEVEL_STEP
 
 
 def frame(kind: int, payload: bytes, micros: int) -> bytes:
@@ -127,6 +128,16 @@ class LogSink:
         self._fd = fd
         self._json = json
         self._stream = stream
+        self._lock = _thread.allocate_lock()
+        if fd is not None:
+            import os
+
+            # A child forked while another thread held the lock must not hang.
+            os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        import _thread
+
         self._lock = _thread.allocate_lock()
 
     @property
@@ -218,22 +229,26 @@ class _Watch:
     ) -> ModuleSpec | None:
         if name != self._name:
             return None
-        sys.meta_path.remove(self)
         spec: ModuleSpec | None = None
         for finder in sys.meta_path:
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        if spec is None:
-            return None
-        loader = spec.loader
+            find = getattr(finder, "find_spec", None)  # old finders have only find_module
+            if finder is not self and find is not None:
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+        loader = spec.loader if spec is not None else None
         if loader is not None and hasattr(loader, "exec_module"):
-            run_module = loader.exec_module
-            callback = self._callback
-
-            def exec_module(module: ModuleType) -> None:
-                run_module(module)
-                callback(module)
-
-            loader.exec_module = exec_module  # type: ignore[method-assign]
+            loader.exec_module = self._wrap(loader.exec_module, loader)  # type: ignore[method-assign]
         return spec
+
+    def _wrap(self, run_module: Callable[[ModuleType], None], loader: Any) -> Any:
+        # The watch ends when the module has run, not when it was looked up
+        # (importlib.util.find_spec alone imports nothing); a reload runs it bare.
+        def exec_module(module: ModuleType) -> None:
+            del loader.exec_module
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+            run_module(module)
+            self._callback(module)
+
+        return exec_module

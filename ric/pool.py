@@ -6,26 +6,29 @@ with one process per request slot, each a whole runtime that inits on its own
 :class:`Pool` holds the workers' state and decides, from an exit status and a
 clock reading given to it, whether to start a new worker, when, and what to say:
 
-- killed by a signal, or an exit status other than 0 and 1: replaced. One that
-  dies within ``quick`` seconds of its start is replaced after a delay that
-  doubles with each such death in a row, so a crash during init cannot turn
-  into a hot respawn loop.
-- status 1 is how a runtime ends when its init failed (and was reported to
-  ``/runtime/init/error``) or the Runtime API failed for good. A new worker
-  would fail the same way, and Lambda resets an environment whose init failed,
-  so it is not replaced. Status 0 (the user's code ended the process) neither.
+- :data:`INIT_FAILED` is how a worker ends when its init failed (and was
+  reported to ``/runtime/init/error``): a new worker would fail the same way,
+  and Lambda resets an environment whose init failed, so it is not replaced.
+- any other end (a signal, a crash, the function's own ``sys.exit``, the
+  Runtime API failing for good) is replaced. One that dies within ``quick``
+  seconds of its start is replaced after a delay that doubles with each such
+  death in a row, so a crash loop cannot turn into a hot respawn loop.
 - once stopping (SIGTERM or SIGINT), nothing is replaced.
 
 When no worker is left, :meth:`Pool.exit_code` gives the supervisor's status:
 0 after SIGTERM (a graceful shutdown), 128 + the signal after another, else 1
-if a worker exited with 1 (all of them failed init, typically), else 0.
+(every worker's init failed).
 """
 
 from __future__ import annotations
 
 import signal
 
-__all__ = ["Pool", "Verdict", "describe"]
+__all__ = ["INIT_FAILED", "Pool", "Verdict", "describe"]
+
+# A worker's exit status after a failed init (EX_CONFIG in sysexits.h); only
+# the supervisor sees it, and ends with 1 as a single runtime would.
+INIT_FAILED = 78
 
 
 class Verdict:
@@ -44,7 +47,6 @@ class Pool:
     """The workers of one supervisor, by pid, in slots numbered from 1."""
 
     __slots__ = (
-        "_failed",
         "_first_delay",
         "_max_delay",
         "_owed",
@@ -63,7 +65,6 @@ class Pool:
         self._first_delay = first_delay
         self._max_delay = max_delay
         self._owed: set[int] = set()  # slots whose replacement is yet to start
-        self._failed = False
         self.stopping: int | None = None
 
     @property
@@ -94,11 +95,8 @@ class Pool:
         if self.stopping is not None:
             return None
         who = f"worker {slot} (pid {pid})"
-        if status in (0, 1):
-            self._failed = self._failed or status == 1
-            why = " (init failed, or the Runtime API failed for good)" if status else ""
-            message = f"{who} exited with status {status}{why}; not replacing it"
-            return Verdict(slot, "INFO", message, None)
+        if status == INIT_FAILED:
+            return Verdict(slot, "INFO", f"{who}: init failed; not replacing it", None)
         delay = self._delay(slot, now - start)
         self._owed.add(slot)
         when = f" in {delay:g} s" if delay else ""
@@ -112,7 +110,7 @@ class Pool:
             return None
         if self.stopping is not None:
             return 0 if self.stopping == signal.SIGTERM else 128 + self.stopping
-        return 1 if self._failed else 0
+        return 1
 
     def _delay(self, slot: int, lived: float) -> float:
         if lived >= self._quick:

@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
-    from typing import Any
+    from typing import Any, NoReturn
 
     from ric.extensions import ExtensionRequests
     from ric.transport import Transport
@@ -33,9 +33,15 @@ if TYPE_CHECKING:
     Hook = Callable[[], object]
     Log = Callable[[str], None]
 
-__all__ = ["DEFAULT_BUDGET_S", "EXTENSION_NAME", "HOOKS", "Hooks", "on_shutdown", "prepare"]
+__all__ = [
+    "EXTENSION_NAME",
+    "HOOKS",
+    "Hooks",
+    "on_shutdown",
+    "register",
+    "take_sigterm",
+]
 
-DEFAULT_BUDGET_S = 0.5
 EXTENSION_NAME = "ric-graceful-shutdown"
 
 
@@ -57,11 +63,11 @@ class Hooks:
         return bool(self._hooks)
 
     def run(self, log: Log) -> None:
-        """Every hook, last registered first; one that raises does not stop the others."""
+        """Every hook, last registered first; one that raises or exits does not stop the rest."""
         for callback in reversed(self._hooks):
             try:
                 callback()
-            except Exception as exc:
+            except BaseException as exc:  # sys.exit() in a hook included: the exit is ours
                 name = getattr(callback, "__qualname__", repr(callback))
                 log(runtime_line("ERROR", f"shutdown hook {name} raised {exc!r}"))
 
@@ -74,10 +80,8 @@ def on_shutdown(callback: Hook) -> Hook:
     return HOOKS.add(callback)
 
 
-def prepare(
-    hooks: Hooks, requests: ExtensionRequests, extension: Transport, budget_s: float, log: Log
-) -> None:
-    """Before the first ``/next``: register the extension and take SIGTERM.
+def register(requests: ExtensionRequests, extension: Transport, log: Log) -> bool:
+    """During init: register the extension, so that the platform sends SIGTERM.
 
     ``extension`` is a connection of its own to the Extensions API: its
     ``event/next`` stays open for the life of the process.
@@ -88,14 +92,18 @@ def prepare(
         head, body = requests.register(EXTENSION_NAME)
         ready = requests.next_event(identifier(extension.request(head, body)))
     except RicError as exc:
-        message = f"no shutdown extension ({exc}): SIGTERM may never come"
-        log(runtime_line("WARNING", message))
-    else:
-        import _thread
+        log(runtime_line("WARNING", f"no shutdown extension ({exc}): SIGTERM may never come"))
+        return False
+    import _thread
 
-        # The platform waits for every extension's event/next before init ends;
-        # registered for no events, it never answers, so a thread keeps it open.
-        _thread.start_new_thread(_wait_forever, (extension, ready))
+    # The platform waits for every extension's event/next before init ends;
+    # registered for no events, it never answers, so a thread keeps it open.
+    _thread.start_new_thread(_wait_forever, (extension, ready))
+    return True
+
+
+def take_sigterm(hooks: Hooks, budget_s: float, log: Log) -> None:
+    """On SIGTERM, run ``hooks`` within ``budget_s``, the function's own handler, and exit 0."""
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _Terminate(hooks, budget_s, log, previous))
 
@@ -119,12 +127,20 @@ class _Terminate:
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM changes nothing
         if not _within(self._budget_s, lambda: self._hooks.run(self._log)):
-            self._log(runtime_line("WARNING", f"shutdown hooks overran {self._budget_s:g} s"))
-            sys.stdout.flush()
-            os._exit(0)  # the late hook's thread must not hold the exit up
+            _overran(self._budget_s)
         if callable(self._previous):
             self._previous(signum, frame)
         raise SystemExit(0)
+
+
+def _overran(budget_s: float) -> NoReturn:
+    # The signal may have interrupted a write to stdout, or a hook may hold a
+    # lock the log needs: write around the buffers, and exit whatever happens.
+    try:
+        line = runtime_line("WARNING", f"shutdown hooks overran {budget_s:g} s")
+        os.write(sys.__stdout__.fileno() if sys.__stdout__ else 1, line.encode())
+    finally:
+        os._exit(0)  # the late hook's thread must not hold the exit up
 
 
 def _within(budget_s: float, work: Callable[[], None]) -> bool:

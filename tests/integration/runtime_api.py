@@ -151,7 +151,12 @@ class RuntimeProcess:
     """A runtime process (ours by default) serving ``handler`` from ``task_root``."""
 
     def __init__(
-        self, command: list[str], env: dict[str, str], cwd: Path, pass_fds: tuple[int, ...] = ()
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        pass_fds: tuple[int, ...] = (),
+        new_session: bool = False,
     ) -> None:
         self.process = subprocess.Popen(
             command,
@@ -160,6 +165,7 @@ class RuntimeProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             pass_fds=pass_fds,
+            start_new_session=new_session,
         )
         self._output: tuple[bytes, bytes] | None = None
 
@@ -219,6 +225,13 @@ class EventQueue:
         server.expect_request(f"{PREFIX}/init/error", method="POST").respond_with_handler(
             self._init_error
         )
+        self.registrations: list[str] = []
+        server.expect_request("/2020-01-01/extension/register", method="POST").respond_with_handler(
+            self._register
+        )
+        server.expect_request(
+            "/2020-01-01/extension/event/next", method="GET"
+        ).respond_with_handler(self._wait_for_the_end)
 
     def put(self, request_id: str, body: bytes = b"{}", **headers: str) -> None:
         response = Response(body, status=200, headers=event_headers(request_id, **headers))
@@ -253,6 +266,16 @@ class EventQueue:
                 self._changed.wait(0.1)
             return self._events.pop(0)
 
+    def _register(self, request: Request) -> Response:
+        with self._changed:
+            self.registrations.append(request.headers.get("Lambda-Extension-Name", ""))
+        headers = {"Lambda-Extension-Identifier": f"ext-{len(self.registrations)}"}
+        return Response("{}", status=200, headers=headers, content_type="application/json")
+
+    def _wait_for_the_end(self, request: Request) -> Response:
+        self._api.release.wait(60)
+        return Response("", status=500)
+
     def _response(self, request: Request) -> Response:
         with self._changed:
             self.responses[request.path.split("/")[-2]] = request.get_data()
@@ -270,16 +293,10 @@ class EventQueue:
 class RuntimeGroup(RuntimeProcess):
     """A runtime in a session of its own, so that stopping it kills its workers too."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self._output = None
+    def __init__(
+        self, command: list[str], env: dict[str, str], cwd: Path, pass_fds: tuple[int, ...] = ()
+    ) -> None:
+        super().__init__(command, env, cwd, pass_fds, new_session=True)
 
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):

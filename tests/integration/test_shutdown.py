@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.integration.runtime_api import (
     PREFIX,
     RuntimeProcess,
     ScriptedRuntimeApi,
+    event_headers,
     lambda_env,
     ric_command,
 )
@@ -33,7 +35,7 @@ class Platform:
         self.extension_ready = threading.Event()
         self.parked: list[Request] = []
 
-    def serve(self, register_status: int = 200) -> None:
+    def serve(self, register_status: int = 200, events: int = 0) -> None:
         self.server.expect_request(f"{EXTENSION}/register", method="POST").respond_with_response(
             Response(
                 '{"functionName": "fn", "functionVersion": "$LATEST", "handler": "app.handler"}',
@@ -45,9 +47,16 @@ class Platform:
         self.server.expect_request(f"{EXTENSION}/event/next").respond_with_handler(
             self._park(self.extension_ready)
         )
-        self.server.expect_request(f"{PREFIX}/invocation/next").respond_with_handler(
-            self._park(self.idle)
-        )
+        self.server.expect_request(f"{PREFIX}/restore/next").respond_with_data("")
+        park = self._park(self.idle)
+        pending = [event_headers(f"rid-{n}") for n in range(events)]
+
+        def next_event(request: Request) -> Response:
+            if pending:
+                return Response("{}", headers=pending.pop(0), content_type="application/json")
+            return park(request)  # type: ignore[no-any-return]
+
+        self.server.expect_request(f"{PREFIX}/invocation/next").respond_with_handler(next_event)
 
     def _park(self, reached: threading.Event):  # type: ignore[no-untyped-def]
         def wait(request: Request) -> Response:
@@ -186,3 +195,62 @@ def test_without_hooks_no_extension_is_registered(platform: Platform, task_root:
     runtime.process.send_signal(signal.SIGTERM)
     assert runtime.wait() == -signal.SIGTERM
     assert not any(path.startswith(EXTENSION) for path in platform.paths())
+
+
+def test_with_snapstart_the_extension_registers_before_the_snapshot(
+    platform: Platform, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    write_app(task_root, tmp_path / "marker")
+    platform.serve()
+    runtime = start(
+        platform, task_root.path, "app.handler", AWS_LAMBDA_INITIALIZATION_TYPE="snap-start"
+    )
+    runtime.process.send_signal(signal.SIGTERM)
+    assert runtime.wait() == 0
+    answered = [r.path for r, _ in platform.server.log]
+    assert answered.index(f"{EXTENSION}/register") < answered.index(f"{PREFIX}/restore/next")
+
+
+def test_a_hook_that_exits_does_not_stop_the_others(
+    platform: Platform, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    write_app(task_root, marker, "ric.on_shutdown(lambda: sys.exit(3))")
+    platform.serve()
+    runtime = start(platform, task_root.path, "app.handler")
+    runtime.process.send_signal(signal.SIGTERM)
+    assert runtime.wait() == 0
+    assert marker.read_text() == "second hook\nfirst hook\n"
+    assert b"raised SystemExit(3)" in runtime.stdout
+
+
+def test_sigterm_while_a_handler_logs_still_ends_the_process(
+    platform: Platform, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    task_root.write(
+        "busy.py",
+        f"""
+        import logging, ric, time
+
+        ric.on_shutdown(lambda: logging.warning("hook logs too"))
+
+        def handler(event, context):
+            open({str(started)!r}, "w").close()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                logging.warning("busy " + "x" * 2000)
+            return "done"
+        """,
+    )
+    platform.serve(events=1)
+    address = f"{platform.server.host}:{platform.server.port}"
+    env = lambda_env(address, task_root.path, RIC_SHUTDOWN_BUDGET_MS="300")
+    runtime = RuntimeProcess(ric_command("busy.handler"), env, task_root.path)
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    runtime.process.send_signal(signal.SIGTERM)
+    # Ends at once (hooks done, or cut at their budget), not when the handler would have.
+    assert runtime.wait(timeout=10) == 0

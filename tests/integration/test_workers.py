@@ -29,7 +29,23 @@ from tests.integration.runtime_api import (
 )
 
 APP = """
-import json, os, time
+import json, os, sys, time
+import ric
+
+@ric.on_shutdown
+def note():
+    with open(os.path.join(os.environ["MARKS"], str(os.getpid())), "w") as file:
+        file.write("hook ran")
+
+def logs(event, context):
+    import logging
+    logging.warning("from %s", context.aws_request_id)
+    return rendezvous(event, context)
+
+def leave_or_meet(event, context):
+    if not event:
+        sys.exit(1)
+    return rendezvous(event, context)
 
 def rendezvous(event, context):
     open(os.path.join(event["dir"], context.aws_request_id), "w").close()
@@ -59,11 +75,17 @@ def start(runtime_api: ScriptedRuntimeApi) -> Iterator[Start]:
     """Starts runtimes with N workers; kills each one's whole process group at the end."""
     started: list[RuntimeGroup] = []
 
-    def start_runtime(task_root: Path, handler: str, workers: int, **env: str) -> RuntimeGroup:
+    def start_runtime(
+        task_root: Path, handler: str, workers: int, pass_fds: tuple[int, ...] = (), **env: str
+    ) -> RuntimeGroup:
         environ = lambda_env(
-            runtime_api.address, task_root, AWS_LAMBDA_MAX_CONCURRENCY=str(workers), **env
+            runtime_api.address,
+            task_root,
+            AWS_LAMBDA_MAX_CONCURRENCY=str(workers),
+            MARKS=str(task_root),
+            **env,
         )
-        runtime = RuntimeGroup(ric_command(handler), environ, task_root)
+        runtime = RuntimeGroup(ric_command(handler), environ, task_root, pass_fds)
         started.append(runtime)
         return runtime
 
@@ -149,6 +171,22 @@ def test_sigterm_stops_every_worker_and_exits_0(
     assert runtime.wait() == 0
     assert wait_until_gone(pids, timeout=5) == []
     assert b"died of" not in runtime.stdout
+    # Every worker ran its on_shutdown hook; the supervisor registered once, for all.
+    assert all((app / str(pid)).read_text() == "hook ran" for pid in pids)
+    assert queue.registrations == ["ric-graceful-shutdown"]
+    assert b"no shutdown extension" not in runtime.stdout
+
+
+def test_a_worker_the_function_ends_is_replaced(
+    start: Start, queue: EventQueue, app: Path, tmp_path: Path
+) -> None:
+    runtime = start(app, "app.leave_or_meet", 2)
+    queue.put("bye")
+    pids = [result["pid"] for result in overlap(queue, tmp_path, "after", ["s1", "s2"], 2)]
+    # Two workers serve again: the one that left was replaced, and said so.
+    assert len(set(pids)) == 2
+    runtime.stop()
+    assert b"exited with status 1; starting a new one" in runtime.stdout
 
 
 def test_init_error_is_reported_once_and_the_supervisor_exits_1(
@@ -158,13 +196,12 @@ def test_init_error_is_reported_once_and_the_supervisor_exits_1(
     assert runtime.wait() == 1
     assert queue.init_errors == [202, 403, 403]
     assert runtime.stdout.count(b"Runtime.ImportModuleError") == 3
-    assert runtime.stdout.count(b"exited with status 1") == 3
+    assert runtime.stdout.count(b"init failed; not replacing it") == 3
     assert b"not delivered" not in runtime.stdout
     # Each worker's report of its own init error, and the supervisor's note: nothing else.
     for line in runtime.stdout.rstrip(b"\n").split(b"\n"):
         assert line.startswith(b"[ERROR] Runtime.ImportModuleError") or line.endswith(
-            b"exited with status 1 (init failed, or the Runtime API failed for good);"
-            b" not replacing it"
+            b"init failed; not replacing it"
         ), line
     assert runtime.stderr == b""
 
@@ -222,3 +259,21 @@ def test_each_worker_logs_to_descriptors_from_the_provider(
     assert b"served" not in runtime.stdout
     assert len(provider.streams) == 4  # stdout and stderr of each of the 2 workers
     assert [result["provider"] for result in results] == [None, None]
+
+
+def test_workers_log_to_stdout_not_to_a_shared_telemetry_descriptor(
+    start: Start, queue: EventQueue, app: Path, tmp_path: Path
+) -> None:
+    read, write = os.pipe()
+    try:
+        runtime = start(app, "app.logs", 2, (write,), _LAMBDA_TELEMETRY_LOG_FD=str(write))
+        overlap(queue, tmp_path, "l", ["l1", "l2"], 2)
+        runtime.stop()
+        os.set_blocking(read, False)
+        with pytest.raises(BlockingIOError):
+            os.read(read, 1)  # frames of two processes on one pipe could interleave
+    finally:
+        os.close(read)
+        os.close(write)
+    assert re.search(rb"\[WARNING\]\t[^\t]+\tl1\tfrom l1\n", runtime.stdout)
+    assert re.search(rb"\[WARNING\]\t[^\t]+\tl2\tfrom l2\n", runtime.stdout)

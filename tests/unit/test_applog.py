@@ -245,3 +245,10 @@ def test_basic_config_after_install_prints_nothing_twice(root_logger: logging.Lo
     logging.warning("once")
     assert stream.getvalue().count("once") == 1
     assert len(root_logger.handlers) == 1
+
+
+def test_json_dict_message_with_keys_json_cannot_hold(json_log: Captured) -> None:
+    json_log.logger.warning({(1, 2): "pair"})
+    [record] = json_log.objects()
+    assert record["message"] == "{(1, 2): 'pair'}"
+    assert record["level"] == "WARNING"

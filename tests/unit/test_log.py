@@ -74,7 +74,7 @@ def test_error_text(error_type: str, message: str, stack: list[str], text: str) 
 
 
 @pytest.mark.parametrize(
-    ("levelno", "bits"), [(5, 0x08), (10, 0x08), (20, 0x0C), (30, 0x10), (40, 0x14), (50, 0x18)]
+    ("levelno", "bits"), [(5, 0x00), (10, 0x08), (20, 0x0C), (30, 0x10), (40, 0x14), (50, 0x18)]
 )
 def test_level_bits(levelno: int, bits: int) -> None:
     assert level_bits(levelno) == bits
@@ -203,8 +203,59 @@ def test_when_imported_runs_right_after_the_module(task_root: TaskRoot) -> None:
 def test_when_imported_of_a_missing_module_lets_the_import_fail(task_root: TaskRoot) -> None:
     seen: list[ModuleType] = []
     finders = list(sys.meta_path)
-    when_imported(f"{task_root.name}_nowhere", seen.append)
-    with pytest.raises(ModuleNotFoundError):
-        __import__(f"{task_root.name}_nowhere")
-    assert seen == []
-    assert sys.meta_path == finders
+    name = f"{task_root.name}_later"
+    when_imported(name, seen.append)
+    try:
+        with pytest.raises(ModuleNotFoundError):
+            __import__(name)
+        # Still watching: the module may exist later.
+        task_root.write(f"{name}.py", "VALUE = 3\n")
+        sys.path.insert(0, task_root.root)
+        module = __import__(name)
+        assert seen == [module]
+        assert sys.meta_path == finders
+    finally:
+        sys.meta_path[:] = finders
+
+
+def test_a_lookup_alone_does_not_end_the_watch(task_root: TaskRoot) -> None:
+    import importlib
+    import importlib.util
+
+    name = f"{task_root.name}_looked"
+    task_root.write(f"{name}.py", "VALUE = 1\n")
+    sys.path.insert(0, task_root.root)
+    seen: list[ModuleType] = []
+    finders = list(sys.meta_path)
+    when_imported(name, seen.append)
+    try:
+        assert importlib.util.find_spec(name) is not None
+        assert seen == []
+        module = importlib.import_module(name)
+        assert seen == [module]
+        importlib.reload(module)  # the callback ran once: no second handler, say
+        assert seen == [module]
+    finally:
+        sys.meta_path[:] = finders
+
+
+class OldFinder:
+    """A finder of the kind Python 3.4 deprecated: find_module only."""
+
+    def find_module(self, name: str, path: object = None) -> None:
+        return None
+
+
+def test_an_old_finder_ahead_does_not_break_the_import(task_root: TaskRoot) -> None:
+    name = f"{task_root.name}_behind_old"
+    task_root.write(f"{name}.py", "VALUE = 2\n")
+    sys.path.insert(0, task_root.root)
+    seen: list[ModuleType] = []
+    finders = list(sys.meta_path)
+    sys.meta_path.insert(0, OldFinder())  # type: ignore[arg-type]
+    try:
+        when_imported(name, seen.append)
+        module = __import__(name)
+        assert seen == [module]
+    finally:
+        sys.meta_path[:] = finders

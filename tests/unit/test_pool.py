@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from ric.pool import Pool, describe
+from ric.pool import INIT_FAILED, Pool, describe
 
 
 def started(size: int, now: float = 0.0) -> Pool:
@@ -58,24 +58,23 @@ def test_a_worker_that_lived_resets_the_backoff() -> None:
 def test_init_failures_are_not_replaced_and_the_last_one_sets_status_1() -> None:
     pool = started(3)
     for pid in (101, 102):
-        verdict = pool.exited(pid, 1, 0.1)
+        verdict = pool.exited(pid, INIT_FAILED, 0.1)
         assert verdict is not None and verdict.delay is None
         assert pool.exit_code() is None
-    verdict = pool.exited(103, 1, 0.1)
+    verdict = pool.exited(103, INIT_FAILED, 0.1)
     assert verdict is not None
-    assert verdict.message == (
-        "worker 3 (pid 103) exited with status 1 (init failed, or the Runtime API failed"
-        " for good); not replacing it"
-    )
+    assert verdict.message == "worker 3 (pid 103): init failed; not replacing it"
     assert pool.exit_code() == 1
 
 
-def test_workers_that_ended_on_their_own_give_status_0() -> None:
+@pytest.mark.parametrize("status", [0, 1])
+def test_a_worker_the_function_ended_is_replaced(status: int) -> None:
+    # sys.exit(0) or sys.exit(1) in a handler, or the Runtime API gone for good.
     pool = started(2)
-    for pid in (101, 102):
-        verdict = pool.exited(pid, 0, 5.0)
-        assert verdict is not None and verdict.delay is None
-    assert pool.exit_code() == 0
+    verdict = pool.exited(101, status, 5.0)
+    assert verdict is not None and verdict.delay == 0.0
+    assert verdict.message == f"worker 1 (pid 101) exited with status {status}; starting a new one"
+    assert pool.exit_code() is None
 
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
