@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ric.log import timestamp
+from ric.records import timestamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

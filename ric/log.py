@@ -12,7 +12,9 @@ Two sinks (the managed Python runtime's, observed with awslambdaric 4.2.2):
   multi-line record stays one record.
 
 Application records (``logging``) are formatted in :mod:`ric.applog`, which is
-imported only once the function imports ``logging``.
+imported only once the function imports ``logging``; uncaught errors in
+:mod:`ric.records`, imported when one happens. Neither is on the way to the
+first ``GET /next``.
 """
 
 from __future__ import annotations
@@ -27,16 +29,14 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any, TextIO
 
+    from ric.records import ErrorLog
+
 __all__ = [
     "FRAME_MAGIC",
-    "ErrorLog",
     "LogSink",
-    "error_json",
-    "error_text",
     "frame",
     "level_bits",
     "runtime_line",
-    "timestamp",
     "when_imported",
     "write",
 ]
@@ -61,60 +61,6 @@ def frame(kind: int, payload: bytes, micros: int) -> bytes:
     """One telemetry frame around ``payload``."""
     header = (kind & 0xFFFFFFFF).to_bytes(4, "big") + len(payload).to_bytes(4, "big")
     return header + micros.to_bytes(8, "big") + payload
-
-
-class ErrorLog:
-    """An uncaught error, as the log shows it."""
-
-    __slots__ = ("error_type", "message", "request_id", "stack")
-
-    def __init__(self, error_type: str, message: str, request_id: str, stack: list[str]) -> None:
-        self.error_type = error_type
-        self.message = message
-        self.request_id = request_id
-        self.stack = stack
-
-
-def error_text(entry: ErrorLog, separator: str = "\r", end: str = "\n") -> str:
-    """The ``[ERROR]`` record of an uncaught error.
-
-    On standard output the trace's line breaks become ``\\r`` so the record is
-    not split into events; leading spaces become U+00A0 either way, as the
-    managed runtime writes them.
-    """
-    head = "[ERROR]"
-    if entry.error_type:
-        head += f" {entry.error_type}"
-    if entry.message:
-        head += f"{':' if entry.error_type else ''} {entry.message}"
-    lines = [head, "Traceback (most recent call last):"]
-    for item in entry.stack:
-        for line in item.splitlines():
-            body = line.lstrip(" ")
-            lines.append("\u00a0" * (len(line) - len(body)) + body)
-    return separator.join(lines) + end
-
-
-def error_json(entry: ErrorLog, seconds: float) -> str:
-    """The JSON record of an uncaught error (``AWS_LAMBDA_LOG_FORMAT=JSON``)."""
-    import json
-
-    record = {
-        "timestamp": timestamp(seconds),
-        "level": "ERROR",
-        "errorMessage": entry.message,
-        "errorType": entry.error_type,
-        "requestId": entry.request_id,
-        "stackTrace": entry.stack,
-    }
-    return json.dumps(record, ensure_ascii=False)
-
-
-def timestamp(seconds: float) -> str:
-    """RFC 3339 in UTC with milliseconds: ``2026-11-22T15:23:18.438Z``."""
-    whole = int(seconds)
-    millis = int((seconds - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
 class LogSink:
@@ -160,6 +106,8 @@ class LogSink:
 
     def error(self, entry: ErrorLog) -> None:
         """An uncaught error of the handler or of init."""
+        from ric.records import error_json, error_text
+
         if self._json:
             payload = error_json(entry, time.time())
             if self._fd is None:

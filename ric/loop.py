@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
     from ric.client import RuntimeClient
     from ric.config import RuntimeConfig
-    from ric.log import ErrorLog
     from ric.marshal import Codec
     from ric.protocol import ErrorReport, Invocation
+    from ric.records import ErrorLog
 
     Handler = Callable[[Any, Any], Any]
     Outcome = tuple[bytes, str] | ErrorReport

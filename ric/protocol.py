@@ -9,10 +9,10 @@ write without copying a large body.
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
-from ric.log import ErrorLog, error_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ric.records import ErrorLog
     from ric.wire import Response
 
 __all__ = [
@@ -87,11 +87,17 @@ class ErrorReport:
         self.error_type = error_type
         self.body = body
         self.xray_cause = xray_cause
-        self.log = log or ErrorLog(error_type, "", "", [])
+        if log is None:
+            from ric.records import ErrorLog
+
+            log = ErrorLog(error_type, "", "", [])
+        self.log = log
 
     @property
     def log_text(self) -> str:
         """The log record as standard output shows it."""
+        from ric.records import error_text
+
         return error_text(self.log)
 
 

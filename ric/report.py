@@ -15,8 +15,8 @@ import os
 import traceback
 
 from ric.errors import HookError, InitError, RicError, UserCodeSyntaxError
-from ric.log import ErrorLog
 from ric.protocol import ErrorReport
+from ric.records import ErrorLog
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

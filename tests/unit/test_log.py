@@ -13,7 +13,8 @@ from types import ModuleType
 
 import pytest
 
-from ric.log import FRAME_MAGIC, ErrorLog, LogSink, error_text, frame, level_bits, when_imported
+from ric.log import FRAME_MAGIC, LogSink, frame, level_bits, when_imported
+from ric.records import ErrorLog, error_text
 from tests.conftest import TaskRoot
 
 NBSP = "\u00a0"

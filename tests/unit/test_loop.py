@@ -11,10 +11,10 @@ from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
 from ric.context import LambdaContext, current_context
 from ric.errors import RuntimeApiError
-from ric.log import ErrorLog, error_text
 from ric.loop import Processor, run
 from ric.marshal import Codec
 from ric.protocol import ErrorReport, Invocation, RequestBuilder, parse_invocation
+from ric.records import ErrorLog, error_text
 from ric.transport import FakeTransport
 from ric.wire import Response
 

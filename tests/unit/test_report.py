@@ -13,7 +13,8 @@ import pytest
 import ric
 from ric.errors import ContextUnmarshalError, ImportModuleError, InitError, MarshalError
 from ric.handler import load_handler
-from ric.log import ErrorLog, LogSink, error_text
+from ric.log import LogSink
+from ric.records import ErrorLog, error_text
 from ric.report import fault_report, init_report, user_report
 from tests.conftest import TaskRoot
 
