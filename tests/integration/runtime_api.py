@@ -121,13 +121,14 @@ class ScriptedRuntimeApi:
     def paths(self) -> list[str]:
         """Method and path (below /runtime/) of each request answered, in order.
 
-        Parked requests are left out: one is logged only once released, which
-        can be after its test is over (and so in a later test's log).
+        Parked requests (``invocation/next``, and an extension's ``event/next``)
+        are left out: one is logged only once released, which can be after its
+        test is over (and so in a later test's log).
         """
         return [
             f"{request.method} {request.path.removeprefix(PREFIX + '/')}"
             for request, response in self.server.log
-            if not (request.path.endswith("/invocation/next") and response.status_code == 500)
+            if not (request.path.endswith("/next") and response.status_code == 500)
         ]
 
 
