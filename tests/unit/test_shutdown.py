@@ -68,3 +68,10 @@ def test_on_shutdown_is_reachable_from_the_package_and_is_a_decorator() -> None:
         HOOKS._hooks.clear()
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         ric.nothing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_snapstart_helpers_are_reachable_from_the_package() -> None:
+    from ric import snapstart
+
+    assert ric.register_before_snapshot is snapstart.register_before_snapshot
+    assert ric.register_after_restore is snapstart.register_after_restore
