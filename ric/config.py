@@ -138,15 +138,17 @@ def _log_level(value: str) -> int | None:
 def _descriptor(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    fd = _whole_number(value)
+    if fd is None:
         raise ConfigError(f"{TELEMETRY_FD}: expected a file descriptor number, got {value!r}")
-    return int(value)
+    return fd
 
 
 def _milliseconds(value: str) -> float:
-    if not value.isdigit():
+    millis = _whole_number(value)
+    if millis is None:
         raise ConfigError(f"{SHUTDOWN_BUDGET}: expected milliseconds, got {value!r}")
-    return int(value) / 1000
+    return millis / 1000
 
 
 def _concurrency(value: str) -> int:
@@ -156,9 +158,15 @@ def _concurrency(value: str) -> int:
     """
     if not value:
         return 1
-    # isdecimal() alone would let int() take other scripts' digits, e.g. "٣".
-    if not (value.isascii() and value.isdecimal()) or int(value) < 1:
+    count = _whole_number(value)
+    if count is None or count < 1:
         raise ConfigError(
             f"AWS_LAMBDA_MAX_CONCURRENCY must be a whole number of at least 1, got {value!r}"
         )
-    return int(value)
+    return count
+
+
+def _whole_number(value: str) -> int | None:
+    # isdigit() alone would pass "²", which int() refuses, and isdecimal() alone
+    # other scripts' digits ("٣"), which int() takes.
+    return int(value) if value.isascii() and value.isdecimal() else None

@@ -118,3 +118,39 @@ def test_max_concurrency_must_be_a_whole_number_of_at_least_one(value: str) -> N
     environ = {"AWS_LAMBDA_RUNTIME_API": "h:1", "AWS_LAMBDA_MAX_CONCURRENCY": value}
     with pytest.raises(ConfigError, match="AWS_LAMBDA_MAX_CONCURRENCY must be a whole number"):
         RuntimeConfig.from_environ(environ, "m.f", "/cwd")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("_LAMBDA_TELEMETRY_LOG_FD", "3", "telemetry_fd", 3),
+        ("_LAMBDA_TELEMETRY_LOG_FD", "", "telemetry_fd", None),
+        ("RIC_SHUTDOWN_BUDGET_MS", "250", "shutdown_budget_s", 0.25),
+        ("AWS_LAMBDA_LOG_FORMAT", "json", "log_format", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "trace", "log_level", 10),
+    ],
+)
+def test_logging_and_shutdown_settings(
+    variable: str, value: str, field: str, expected: object
+) -> None:
+    environ = {"AWS_LAMBDA_RUNTIME_API": "h:1", variable: value}
+    assert getattr(RuntimeConfig.from_environ(environ, "m.f", "/cwd"), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("_LAMBDA_TELEMETRY_LOG_FD", "x", "expected a file descriptor number, got 'x'"),
+        ("_LAMBDA_TELEMETRY_LOG_FD", "\u00b2", "expected a file descriptor number"),
+        ("RIC_SHUTDOWN_BUDGET_MS", "-5", "expected milliseconds, got '-5'"),
+        ("RIC_SHUTDOWN_BUDGET_MS", "\u00b2", "expected milliseconds"),
+        ("AWS_LAMBDA_LOG_FORMAT", "xml", "expected Text or JSON, got 'xml'"),
+        ("AWS_LAMBDA_LOG_LEVEL", "loud", "expected one of TRACE, DEBUG"),
+    ],
+)
+def test_bad_logging_and_shutdown_settings_are_config_errors(
+    variable: str, value: str, message: str
+) -> None:
+    environ = {"AWS_LAMBDA_RUNTIME_API": "h:1", variable: value}
+    with pytest.raises(ConfigError, match=f"^{variable}: {message}"):
+        RuntimeConfig.from_environ(environ, "m.f", "/cwd")
