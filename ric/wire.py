@@ -46,11 +46,21 @@ class Response:
 
 def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     """Status code and headers of a response head (without the blank line)."""
-    if not head.isascii():
-        return _parse_bytes(head.split(b"\r\n"))
-    # The usual head: decoded once, then split and read as text (half the time).
-    lines = head.decode("ascii").split("\r\n")
-    return _status(lines[0]), _parse_text_fields(lines)
+    lines = _text_lines(head)
+    return _status(lines[0]), _parse_fields(lines, 1)
+
+
+def _text_lines(block: bytes) -> list[str]:
+    # The usual head is ASCII: decoded once, then split and read as text.
+    if block.isascii():
+        return block.decode("ascii").split("\r\n")
+    return [_decode_line(line) for line in block.split(b"\r\n")]
+
+
+def _decode_line(line: bytes) -> str:
+    # Names are tokens (ASCII); a value may carry obs-text, kept as UTF-8 where it is.
+    name, sep, value = line.partition(b":")
+    return name.decode("latin-1") + sep.decode("ascii") + value.decode("utf-8", "replace")
 
 
 def _status(line: str) -> int:
@@ -64,9 +74,9 @@ def _status(line: str) -> int:
     return int(code)
 
 
-def _parse_text_fields(lines: list[str]) -> dict[str, str]:
+def _parse_fields(lines: list[str], start: int) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for index in range(1, len(lines)):
+    for index in range(start, len(lines)):
         line = lines[index]
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip(_ASCII_SPACE):
@@ -75,23 +85,6 @@ def _parse_text_fields(lines: list[str]) -> dict[str, str]:
         value = value.strip(_ASCII_SPACE)
         # Repeated fields combine into one comma-separated value (RFC 9110 5.3).
         fields[key] = f"{fields[key]}, {value}" if key in fields else value
-    return fields
-
-
-def _parse_bytes(lines: list[bytes]) -> tuple[int, dict[str, str]]:
-    # Names are tokens (ASCII), values may carry obs-text: kept as UTF-8 where it is.
-    return _status(lines[0].decode("latin-1")), _parse_fields(lines[1:])
-
-
-def _parse_fields(lines: list[bytes]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in lines:
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name != name.strip():
-            raise MalformedResponse(f"bad header line: {line[:80]!r}")
-        key = name.decode("latin-1").lower()
-        text = value.strip().decode("utf-8", "replace")
-        fields[key] = f"{fields[key]}, {text}" if key in fields else text
     return fields
 
 
@@ -199,7 +192,7 @@ class ResponseReader:
             end = self._buf.find(_HEAD_END, start - 2)
             if end < 0:
                 return self._wait_chunked()
-            trailers = _parse_fields(bytes(self._buf[start:end]).split(b"\r\n"))
+            trailers = _parse_fields(_text_lines(bytes(self._buf[start:end])), 0)
         del self._buf[: end + 2 if end == start else end + 4]
         body = b"".join(self._chunks or ())
         self._chunks = None
@@ -214,7 +207,7 @@ class ResponseReader:
             raise MalformedResponse(f"connection closed {where}")
 
 
-# What bytes.strip() strips: str.strip() would also take \x1c-\x1f.
+# ASCII whitespace, as bytes.strip() has it: str.strip() would also take \x1c-\x1f.
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 
 

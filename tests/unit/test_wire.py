@@ -150,6 +150,11 @@ def test_status_line(line: bytes, status: int) -> None:
     assert parse_head(line) == (status, {})
 
 
+def test_non_ascii_names_are_latin1_and_bad_utf8_in_values_is_replaced() -> None:
+    head = b"HTTP/1.1 200 OK\r\nX-\xe9: a\xff b \r\nX-Plain:  c\t"
+    assert parse_head(head)[1] == {"x-\xe9": "a\ufffd b", "x-plain": "c"}
+
+
 def test_header_values_are_utf8() -> None:
     head = "HTTP/1.1 200 OK\r\nX-Name: café".encode()
     assert parse_head(head)[1] == {"x-name": "café"}
