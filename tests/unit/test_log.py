@@ -184,60 +184,64 @@ def test_when_imported_now_if_already_imported() -> None:
     assert seen == [json]
 
 
-def test_when_imported_runs_right_after_the_module(task_root: TaskRoot) -> None:
-    name = task_root.name
-    task_root.write(f"{name}_watched.py", "VALUE = 1\n")
-    task_root.write(f"{name}_user.py", f"import {name}_watched\nSEEN = {name}_watched.SEEN\n")
+@pytest.fixture
+def finders() -> Iterator[list[object]]:
+    """The meta path finders before the test, put back after it (a watch may be left)."""
+    before = list(sys.meta_path)
+    yield before
+    sys.meta_path[:] = before
+
+
+def importable(task_root: TaskRoot, suffix: str, source: str = "VALUE = 1\n") -> str:
+    """The name of a new module in the task root, now on ``sys.path``."""
+    name = f"{task_root.name}_{suffix}"
+    task_root.write(f"{name}.py", source)
     sys.path.insert(0, task_root.root)
-    finders = list(sys.meta_path)
+    return name
+
+
+def test_when_imported_runs_right_after_the_module(
+    task_root: TaskRoot, finders: list[object]
+) -> None:
+    watched = importable(task_root, "watched")
+    user = importable(task_root, "user", f"import {watched}\nSEEN = {watched}.SEEN\n")
 
     def mark(module: ModuleType) -> None:
         module.SEEN = module.VALUE + 1  # type: ignore[attr-defined]
 
-    when_imported(f"{name}_watched", mark)
-    user = __import__(f"{name}_user")
+    when_imported(watched, mark)
     # The callback ran before the importing module went on, and the watch is gone.
-    assert user.SEEN == 2
+    assert __import__(user).SEEN == 2
     assert sys.meta_path == finders
 
 
-def test_when_imported_of_a_missing_module_lets_the_import_fail(task_root: TaskRoot) -> None:
+def test_when_imported_of_a_missing_module_lets_the_import_fail(
+    task_root: TaskRoot, finders: list[object]
+) -> None:
     seen: list[ModuleType] = []
-    finders = list(sys.meta_path)
     name = f"{task_root.name}_later"
     when_imported(name, seen.append)
-    try:
-        with pytest.raises(ModuleNotFoundError):
-            __import__(name)
-        # Still watching: the module may exist later.
-        task_root.write(f"{name}.py", "VALUE = 3\n")
-        sys.path.insert(0, task_root.root)
-        module = __import__(name)
-        assert seen == [module]
-        assert sys.meta_path == finders
-    finally:
-        sys.meta_path[:] = finders
+    with pytest.raises(ModuleNotFoundError):
+        __import__(name)
+    # Still watching: the module may exist later.
+    module = __import__(importable(task_root, "later", "VALUE = 3\n"))
+    assert seen == [module]
+    assert sys.meta_path == finders
 
 
-def test_a_lookup_alone_does_not_end_the_watch(task_root: TaskRoot) -> None:
+def test_a_lookup_alone_does_not_end_the_watch(task_root: TaskRoot, finders: list[object]) -> None:
     import importlib
     import importlib.util
 
-    name = f"{task_root.name}_looked"
-    task_root.write(f"{name}.py", "VALUE = 1\n")
-    sys.path.insert(0, task_root.root)
+    name = importable(task_root, "looked")
     seen: list[ModuleType] = []
-    finders = list(sys.meta_path)
     when_imported(name, seen.append)
-    try:
-        assert importlib.util.find_spec(name) is not None
-        assert seen == []
-        module = importlib.import_module(name)
-        assert seen == [module]
-        importlib.reload(module)  # the callback ran once: no second handler, say
-        assert seen == [module]
-    finally:
-        sys.meta_path[:] = finders
+    assert importlib.util.find_spec(name) is not None
+    assert seen == []
+    module = importlib.import_module(name)
+    assert seen == [module]
+    importlib.reload(module)  # the callback ran once: no second handler, say
+    assert seen == [module]
 
 
 class OldFinder:
@@ -247,16 +251,12 @@ class OldFinder:
         return None
 
 
-def test_an_old_finder_ahead_does_not_break_the_import(task_root: TaskRoot) -> None:
-    name = f"{task_root.name}_behind_old"
-    task_root.write(f"{name}.py", "VALUE = 2\n")
-    sys.path.insert(0, task_root.root)
+def test_an_old_finder_ahead_does_not_break_the_import(
+    task_root: TaskRoot, finders: list[object]
+) -> None:
+    name = importable(task_root, "behind_old", "VALUE = 2\n")
     seen: list[ModuleType] = []
-    finders = list(sys.meta_path)
     sys.meta_path.insert(0, OldFinder())  # type: ignore[arg-type]
-    try:
-        when_imported(name, seen.append)
-        module = __import__(name)
-        assert seen == [module]
-    finally:
-        sys.meta_path[:] = finders
+    when_imported(name, seen.append)
+    module = __import__(name)
+    assert seen == [module]
