@@ -116,7 +116,7 @@ def _single(
     defaults: dict[str, float],
 ) -> FunctionConfig:
     environment = dict(_pair(item) for item in args.env)
-    handler = args.handler or environ.get("_HANDLER", "")
+    handler = args.handler or _rie_handler(command) or environ.get("_HANDLER", "")
     return FunctionConfig(
         name=args.function_name or environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"),
         command=tuple(command) if command else bootstrap_command(handler),
@@ -129,6 +129,12 @@ def _single(
         max_concurrency=int(defaults["max_concurrency"]),
         idle_s=defaults["idle_s"],
     )
+
+
+def _rie_handler(command: list[str]) -> str:
+    # aws-lambda-rie takes a command's last argument for the handler when the
+    # command has more than one ("python -m awslambdaric app.handler").
+    return command[-1] if len(command) > 1 else ""
 
 
 def _given(value: float | None, default: float) -> float:

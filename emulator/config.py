@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ric
 from emulator.errors import ConfigError
 
 __all__ = [
@@ -25,8 +26,9 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 10
-# The project's bootstrap, beside the packages: it execs `python -m ric`.
-BOOTSTRAP = Path(__file__).resolve().parent.parent / "bootstrap"
+# ric's bootstrap, shipped inside the ric package: it execs `python -m ric`.
+# Found beside ric's own files, so the checkout is never on a function's path.
+BOOTSTRAP = Path(ric.__file__).resolve().parent / "bootstrap"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
     python examples/invoke_once.py '{"name": "Lambda"}'
 
-The same as running ``python -m emulator examples.hello.handler`` and, from
+The same as running ``python -m emulator hello.handler --code-dir examples`` and, from
 another shell, ``python -m emulator invoke --payload '{"name": "Lambda"}' --tail``.
 """
 
@@ -17,13 +17,15 @@ import httpx
 from emulator.config import EmulatorConfig, FunctionConfig, bootstrap_command
 from emulator.server import Emulator
 
-ROOT = Path(__file__).resolve().parent.parent
-HANDLER = "examples.hello.handler"
+# The example's own folder is the function's code: this works from a checkout
+# and with the package installed from a wheel, from any working directory.
+CODE_DIR = Path(__file__).resolve().parent
+HANDLER = "hello.handler"
 
 
 async def invoke_once(payload: bytes) -> int:
     function = FunctionConfig(
-        name="hello", command=bootstrap_command(HANDLER), code_dir=str(ROOT), handler=HANDLER
+        name="hello", command=bootstrap_command(HANDLER), code_dir=str(CODE_DIR), handler=HANDLER
     )
     async with (
         Emulator(EmulatorConfig((function,), port=0)) as emulator,

@@ -1,8 +1,8 @@
 """``python -m ric [HANDLER]``: the only place that reads argv and the environment.
 
-Exit status: 0 for ``--help``/``--version``; 1 when the handler cannot be
-loaded (after reporting it to ``/runtime/init/error``) or the Runtime API
-fails for good; 2 for a bad command line or environment.
+Exit status: 0 for ``--help``/``--version``/``--write-bootstrap``; 1 when the
+handler cannot be loaded (after reporting it to ``/runtime/init/error``) or the
+Runtime API fails for good; 2 for a bad command line or environment.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = ["USAGE", "main"]
 USAGE = """\
 usage: python -m ric [HANDLER]
        ric [HANDLER]
+       python -m ric --write-bootstrap [DIR]
 
 Serve an AWS Lambda handler through the Lambda Runtime API.
 
@@ -47,6 +48,8 @@ environment:
 options:
   -h, --help              show this help and exit
   --version               show the version and exit
+  --write-bootstrap [DIR] write the custom-runtime entrypoint to DIR/bootstrap
+                          (default: the current directory) and exit
 """
 
 
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == "--version":
         sys.stdout.write(f"ric {__version__}\n")
         return 0
+    if args and args[0] == "--write-bootstrap" and len(args) <= 2:
+        return _write_bootstrap(args[1] if len(args) == 2 else ".")
     try:
         if len(args) > 1 or (args and args[0].startswith("-")):
             raise ConfigError(f"unexpected arguments: {' '.join(args)} (see --help)")
@@ -72,6 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
         return _supervise(config, sink)
     return _serve(config, client, sink)
+
+
+def _write_bootstrap(folder: str) -> int:
+    """Copy the ``bootstrap`` shipped in this package, for a provided.al2023 zip or a layer."""
+    import shutil
+
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap")
+    target = os.path.join(folder, "bootstrap")
+    try:
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o755)
+    except OSError as exc:
+        sys.stderr.write(f"ric: error: cannot write {target}: {exc.strerror}\n")
+        return 2
+    sys.stdout.write(f"{target}\n")
+    return 0
 
 
 def _supervise(config: RuntimeConfig, sink: LogSink) -> int:

@@ -111,9 +111,15 @@ def process_gone(pid: int) -> bool:
 class EmulatorProcess:
     """``python -m emulator ARGS`` until :meth:`stop`; also a context manager."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", *args],
+            [python, "-m", "emulator", *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -23,6 +23,20 @@ def test_rie_form_takes_the_command_and_rie_variables(tmp_path: Path) -> None:
     assert function.command == ("python", "-m", "x")
     assert (function.name, function.timeout_s, function.memory_mb) == ("rie-fn", 30.0, 512)
     assert function.environment == {"A": "1"}
+    # As aws-lambda-rie sets it: the command's last argument, when it has more than one.
+    assert function.handler == "x"
+
+
+@pytest.mark.parametrize(
+    ("command", "handler"),
+    [
+        (["./bootstrap"], "from.env"),
+        (["python", "-m", "awslambdaric", "app.handler"], "app.handler"),
+    ],
+)
+def test_the_rie_form_takes_the_handler_from_the_command(command: list[str], handler: str) -> None:
+    config = parse_config(["--", *command], {"_HANDLER": "from.env"})
+    assert config.functions[0].handler == handler
 
 
 def test_options_win_over_rie_variables() -> None:
