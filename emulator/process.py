@@ -34,6 +34,10 @@ _INHERITED = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    # coverage.py's subprocess measurement: a function run under coverage
+    # locally is measured in its runtime too.
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
 )
 _LINE_LIMIT = 16 * 1024 * 1024
 _OUTPUT_GRACE_S = 1.0

@@ -133,9 +133,11 @@ class ScriptedRuntimeApi:
 
 
 def lambda_env(api_address: str, task_root: Path, **extra: str) -> dict[str, str]:
+    # ric comes from the venv's install; coverage.py's variables let it measure the runtime.
+    coverage = {k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")}
     env = {
+        **coverage,
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO),
         "AWS_LAMBDA_RUNTIME_API": api_address,
         "LAMBDA_TASK_ROOT": str(task_root),
         "AWS_LAMBDA_FUNCTION_NAME": "fn",
