@@ -1,0 +1,515 @@
+"""One execution environment's rules, without I/O: events in, effects out.
+
+The environment's driver feeds it what happened (the runtime asked for the next
+event, posted a result or an init error, its output produced a line, its process
+exited, a timer fired, a memory sample came in, an invocation was placed here)
+and carries out the effects it returns, in order: hand an event to a waiting
+``GET /next``, complete an invocation for its caller, give a slot back, kill the
+process, start or cancel a timer, forward the output written so far, emit a
+lifecycle event. The clock is passed in.
+
+The rules are the Runtime API's ("Using the Lambda runtime API for custom
+runtimes": https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) and
+the execution environment's ("Understanding the Lambda execution environment
+lifecycle": https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+
+- Init ends at the runtime's first ``GET /next`` (or its init error); it may
+  last ``init_limit_s``.
+- A slot is taken when an invocation is placed here and comes back only when the
+  runtime asks for the next event after answering: until then the environment is
+  busy, as in Lambda, and a runtime that never comes back is killed at the
+  invocation's deadline.
+- An invocation ends once: the first of its post, its deadline, the process's
+  exit, a memory overrun or the shutdown decides its outcome. Its output is
+  forwarded (``Drain``) before its END line, so what the handler wrote comes first.
+- With ``max_concurrency`` above 1 (Lambda Managed Instances) a timeout fails
+  only that invocation; the environment and the invocations beside it go on.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
+from emulator.core.invocation import Invocation, Outcome, OutcomeKind, platform_error
+
+__all__ = [
+    "RESPONSE_LIMIT",
+    "CancelTimer",
+    "Clock",
+    "Complete",
+    "Drain",
+    "Effect",
+    "Emit",
+    "FreeSlot",
+    "HandOut",
+    "Kill",
+    "Lifecycle",
+    "Limits",
+    "PostAnswer",
+    "Retire",
+    "StartTimer",
+]
+
+# Lambda's own figure in its error message: 6 MB and 100 bytes of framing.
+RESPONSE_LIMIT = 6 * 1024 * 1024 + 100
+INIT = "init"
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def time(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one environment of a function runs under."""
+
+    timeout_s: float
+    memory_mb: int
+    max_concurrency: int = 1
+    init_limit_s: float = 10.0  # on-demand init, as Lambda limits it
+    response_limit: int = RESPONSE_LIMIT
+
+
+# -- effects -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandOut:
+    """Answer the waiting ``GET /next`` number ``waiter`` with this event."""
+
+    waiter: int
+    invocation: Invocation
+    deadline_ms: int
+
+
+@dataclass(frozen=True)
+class Complete:
+    """The invocation's caller gets its outcome."""
+
+    invocation: Invocation
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    """One of the environment's slots is free again."""
+
+
+@dataclass(frozen=True)
+class Retire:
+    """Out of service from now on: no more invocations; stop the process."""
+
+
+@dataclass(frozen=True)
+class Kill:
+    """SIGKILL the runtime and everything it started, now."""
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    key: str
+    delay_s: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    key: str
+
+
+@dataclass(frozen=True)
+class Drain:
+    """Forward everything the runtime wrote so far, then feed ``drained(request_id)``."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Emit:
+    event: InitReport | InvokeStarted | LogLine | InvokeEnded
+
+
+Effect = HandOut | Complete | FreeSlot | Retire | Kill | StartTimer | CancelTimer | Drain | Emit
+
+
+class PostAnswer(enum.Enum):
+    """The Runtime API's answer to a post; ``emulator.protocols`` words it."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_REQUEST_ID = "unknown_request_id"
+    ALREADY_ENDED = "already_ended"  # a second post, or one after another ending
+    TIMED_OUT = "timed_out"
+    TOO_LARGE = "too_large"
+
+
+class _State(enum.Enum):
+    RUNNING = "running"  # handed to the runtime, not ended
+    ENDING = "ending"  # outcome decided; its output is being forwarded
+    DONE = "done"  # completed; its slot comes back when the runtime does
+
+
+@dataclass
+class _Held:
+    invocation: Invocation
+    pid: int | None
+    started: float
+    deadline_ms: int
+    state: _State = _State.RUNNING
+    outcome: Outcome | None = None
+    ended: float = 0.0
+    slot_owed: bool = True  # the runtime has not come back for this slot yet
+    notes: list[str] = field(default_factory=list)  # platform lines before END
+
+
+class Lifecycle:
+    """The state of one execution environment; every method returns the effects to carry out."""
+
+    ENDED_KEPT = 64  # recent endings kept, so a late post gets 403 or 410, not 400
+
+    def __init__(self, where: Where, limits: Limits, clock: Clock) -> None:
+        self.where = where
+        self.limits = limits
+        self._clock = clock
+        self._started = clock.monotonic()
+        self.init_ms: float | None = None
+        self._init_reported = False
+        self.retired = False
+        self._killed = False
+        self._queue: collections.deque[Invocation] = collections.deque()
+        self._waiters: dict[int, int | None] = {}  # waiter -> the pid that asked, if known
+        self._held: dict[str, _Held] = {}
+        self._ended: collections.OrderedDict[str, OutcomeKind] = collections.OrderedDict()
+        self.peak_mb = 1
+
+    # -- what the driver reads ---------------------------------------------------
+
+    @property
+    def initialized(self) -> bool:
+        return self.init_ms is not None
+
+    @property
+    def returning(self) -> bool:
+        """Answered an invocation, not yet back for the next: a slot is on its way."""
+        return any(h.slot_owed and h.state is not _State.RUNNING for h in self._held.values())
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue or self._held)
+
+    # -- events in -----------------------------------------------------------------
+
+    def start(self) -> list[Effect]:
+        return [StartTimer(INIT, self.limits.init_limit_s)]
+
+    def deliver(self, invocation: Invocation) -> list[Effect]:
+        """An invocation placed here (its slot is taken)."""
+        if self.retired:
+            message = f"RequestId: {invocation.request_id} Error: the environment is gone"
+            return [Complete(invocation, platform_error(OutcomeKind.EXIT, _EXIT, message))]
+        self._queue.append(invocation)
+        return self._hand_out()
+
+    def next_requested(self, waiter: int, pid: int | None) -> list[Effect]:
+        """The runtime's ``GET /next``, waiter number ``waiter``, from process ``pid`` if known."""
+        effects: list[Effect] = []
+        if self.init_ms is None:
+            self.init_ms = (self._clock.monotonic() - self._started) * 1000
+            effects.append(CancelTimer(INIT))
+        if self.limits.max_concurrency == 1:
+            effects += self._no_response()
+        effects += self._came_back(pid)
+        self._waiters[waiter] = pid
+        return effects + self._hand_out()
+
+    def waiter_gone(self, waiter: int) -> list[Effect]:
+        """A ``GET /next`` whose connection closed before it was answered."""
+        self._waiters.pop(waiter, None)
+        return []
+
+    def sent(self, request_id: str) -> list[Effect]:
+        """The event reached the runtime's connection: the invocation has started."""
+        held = self._held.get(request_id)
+        if held is None:
+            return []
+        return [Emit(InvokeStarted(self.where, request_id, held.invocation.tail))]
+
+    def not_delivered(self, request_id: str) -> list[Effect]:
+        """The connection went away before the event was written: it goes back first in line."""
+        held = self._held.get(request_id)
+        if held is None or held.state is not _State.RUNNING:
+            return []
+        del self._held[request_id]
+        self._queue.appendleft(held.invocation)
+        return [CancelTimer(_deadline(request_id)), *self._hand_out()]
+
+    def posted(
+        self, request_id: str, error: bool, body: bytes, content_type: str
+    ) -> tuple[PostAnswer, list[Effect]]:
+        """``POST /invocation/{id}/response`` (``error`` False) or ``/error``."""
+        refusal = self._refusal(request_id)
+        if refusal is not None:
+            return refusal, []
+        if error:
+            outcome = Outcome(OutcomeKind.ERROR, body)
+        else:
+            outcome = Outcome(OutcomeKind.RESPONSE, body, content_type)
+        return PostAnswer.ACCEPTED, self._end(request_id, outcome)
+
+    def post_too_large(self, request_id: str, size: int | None) -> tuple[PostAnswer, list[Effect]]:
+        """A post whose body is over the response limit (``size``: its length, if declared)."""
+        refusal = self._refusal(request_id)
+        if refusal is not None:
+            return refusal, []
+        limit = self.limits.response_limit
+        shown = f"{size} bytes" if size is not None else f"over {limit} bytes"
+        message = (
+            f"Response payload size ({shown}) exceeded maximum allowed payload size "
+            f"({limit} bytes)."
+        )
+        outcome = platform_error(OutcomeKind.TOO_LARGE, "Function.ResponseSizeTooLarge", message)
+        return PostAnswer.TOO_LARGE, self._end(request_id, outcome)
+
+    def init_error(self, error_type: str, body: bytes) -> tuple[PostAnswer, list[Effect]]:
+        """``POST /runtime/init/error``: allowed once, during init."""
+        if self.init_ms is not None:
+            return PostAnswer.ALREADY_ENDED, []
+        self.init_ms = (self._clock.monotonic() - self._started) * 1000
+        report = InitReport(self.where, self.init_ms, "error", error_type)
+        outcome = Outcome(OutcomeKind.INIT_ERROR, body, error_type=error_type)
+        effects: list[Effect] = [CancelTimer(INIT), Emit(report)]
+        return PostAnswer.ACCEPTED, effects + self._fail_all(outcome) + self._retire()
+
+    def output(self, text: str, pid: int | None = None) -> list[Effect]:
+        """A line the runtime wrote; ``pid``: the process whose stream it came from, if known."""
+        return [Emit(LogLine(self.where, self._owner(text, pid), text))]
+
+    def memory(self, rss_mb: int, peak_mb: int) -> list[Effect]:
+        """A memory sample of the runtime's processes; over the memory size, Lambda kills it."""
+        self.peak_mb = max(self.peak_mb, peak_mb)
+        if rss_mb <= self.limits.memory_mb or self.retired:
+            return []
+        self.peak_mb = max(self.peak_mb, rss_mb)
+        request_id = self._named_request()
+        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        outcome = platform_error(OutcomeKind.OUT_OF_MEMORY, "Runtime.OutOfMemory", message)
+        return [*self._kill(), *self._fail_all(outcome, message), *self._retire()]
+
+    def process_exited(self, reason: str) -> list[Effect]:
+        """The runtime process ended; ``reason`` as Go words it ("exit status 1").
+
+        After the environment was killed or retired, every outcome is already decided.
+        """
+        if self._killed or self.retired:
+            return self._retire()
+        if not self.busy:
+            line = f"Runtime exited with error: {reason} (between invocations)"
+            return [self._line(None, line), *self._retire()]
+        request_id = self._named_request()
+        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        outcome = platform_error(OutcomeKind.EXIT, _EXIT, message)
+        return self._fail_all(outcome, message) + self._retire()
+
+    def timer_fired(self, key: str) -> list[Effect]:
+        if key == INIT:
+            return self._init_timed_out()
+        held = self._held.get(key.removeprefix(_DEADLINE))
+        if held is None:
+            return []
+        if held.state is _State.RUNNING:
+            return self._timed_out(held)
+        if held.state is _State.DONE and held.slot_owed:
+            rid = held.invocation.request_id
+            line = f"{rid}: the runtime did not ask for the next event in time"
+            return [self._line(None, line), *self._kill(), *self._retire()]
+        return []
+
+    def drained(self, request_id: str, peak_mb: int) -> list[Effect]:
+        """The output an ending invocation wrote has been forwarded: END, REPORT, the caller."""
+        held = self._held.get(request_id)
+        if held is None or held.state is not _State.ENDING or held.outcome is None:
+            return []
+        self.peak_mb = max(self.peak_mb, peak_mb)
+        held.state = _State.DONE
+        effects: list[Effect] = [self._line(request_id, note) for note in held.notes]
+        effects += [Emit(self._report(held, held.outcome)), Complete(held.invocation, held.outcome)]
+        self._remember(request_id, held.outcome.kind)
+        if not held.slot_owed or self.retired:
+            del self._held[request_id]
+            effects.append(CancelTimer(_deadline(request_id)))
+            if not self.retired:
+                effects.append(FreeSlot())
+        return effects
+
+    def shutdown(self) -> list[Effect]:
+        """The emulator stops: whatever this environment holds ends now."""
+        outcome = platform_error(
+            OutcomeKind.SHUTDOWN, "Emulator.ShuttingDown", "The emulator is shutting down"
+        )
+        return self._fail_all(outcome) + self._retire()
+
+    # -- rules ---------------------------------------------------------------------
+
+    def _hand_out(self) -> list[Effect]:
+        effects: list[Effect] = []
+        while self._queue and self._waiters and not self.retired:
+            waiter, pid = next(iter(self._waiters.items()))
+            del self._waiters[waiter]
+            invocation = self._queue.popleft()
+            deadline_ms = int((self._clock.time() + self.limits.timeout_s) * 1000)
+            rid = invocation.request_id
+            self._held[rid] = _Held(invocation, pid, self._clock.monotonic(), deadline_ms)
+            effects += [
+                HandOut(waiter, invocation, deadline_ms),
+                StartTimer(_deadline(rid), self.limits.timeout_s),
+            ]
+        return effects
+
+    def _came_back(self, pid: int | None) -> list[Effect]:
+        """The runtime is back for more: the slot of the invocation it answered is free."""
+        answered = [h for h in self._held.values() if h.slot_owed and h.state is not _State.RUNNING]
+        if not answered:
+            return []
+        held = next((h for h in answered if pid is not None and h.pid == pid), answered[0])
+        held.slot_owed = False
+        if held.state is not _State.DONE:
+            return []  # its END comes first; the slot with it
+        rid = held.invocation.request_id
+        del self._held[rid]
+        return [CancelTimer(_deadline(rid)), FreeSlot()]
+
+    def _no_response(self) -> list[Effect]:
+        # Asked for more without answering: the one unanswered invocation fails.
+        effects: list[Effect] = []
+        for held in [h for h in self._held.values() if h.state is _State.RUNNING]:
+            message = "The runtime asked for the next invocation before answering this one"
+            outcome = platform_error(OutcomeKind.ERROR, "Runtime.NoResponse", message)
+            effects += self._end(held.invocation.request_id, outcome)
+        return effects
+
+    def _refusal(self, request_id: str) -> PostAnswer | None:
+        held = self._held.get(request_id)
+        if held is None:
+            kind = self._ended.get(request_id)
+            if kind is None:
+                return PostAnswer.UNKNOWN_REQUEST_ID
+        elif held.state is _State.RUNNING:
+            return None
+        else:
+            kind = held.outcome.kind if held.outcome else OutcomeKind.ERROR
+        return PostAnswer.TIMED_OUT if kind is OutcomeKind.TIMEOUT else PostAnswer.ALREADY_ENDED
+
+    def _end(self, request_id: str, outcome: Outcome, *notes: str) -> list[Effect]:
+        held = self._held[request_id]
+        held.state = _State.ENDING
+        held.outcome = outcome
+        held.ended = self._clock.monotonic()
+        held.notes.extend(notes)
+        return [Drain(request_id)]
+
+    def _timed_out(self, held: _Held) -> list[Effect]:
+        rid = held.invocation.request_id
+        seconds = f"{self.limits.timeout_s:.2f}"
+        message = f"RequestId: {rid} Error: Task timed out after {seconds} seconds"
+        outcome = platform_error(OutcomeKind.TIMEOUT, "Sandbox.Timedout", message)
+        note = f"{_timestamp(self._clock.time())} {rid} Task timed out after {seconds} seconds"
+        if self.limits.max_concurrency > 1:
+            # Only this invocation fails; its worker still holds the slot until it is back.
+            return self._end(rid, outcome, note)
+        return [*self._kill(), *self._end(rid, outcome, note), *self._retire()]
+
+    def _init_timed_out(self) -> list[Effect]:
+        if self.init_ms is not None or self.retired:
+            return []
+        limit = self.limits.init_limit_s
+        duration = (self._clock.monotonic() - self._started) * 1000
+        message = f"Init phase did not end within {limit:.0f} seconds"
+        outcome = platform_error(OutcomeKind.TIMEOUT, "Sandbox.Timedout", message)
+        report = Emit(InitReport(self.where, duration, "timeout", None))
+        return [report, *self._kill(), *self._fail_all(outcome), *self._retire()]
+
+    def _fail_all(self, outcome: Outcome, *notes: str) -> list[Effect]:
+        """Every invocation held or queued here ends with ``outcome``."""
+        effects: list[Effect] = []
+        for rid in [r for r, h in self._held.items() if h.state is _State.RUNNING]:
+            effects += self._end(rid, outcome, *notes)
+        while self._queue:
+            effects.append(Complete(self._queue.popleft(), outcome))
+        return effects
+
+    def _kill(self) -> list[Effect]:
+        self._killed = True
+        return [Kill()]
+
+    def _retire(self) -> list[Effect]:
+        if self.retired:
+            return []
+        self.retired = True
+        effects: list[Effect] = [CancelTimer(INIT)]
+        for rid, held in list(self._held.items()):
+            if held.state is _State.DONE:  # answered; no slot to give back any more
+                del self._held[rid]
+                effects.append(CancelTimer(_deadline(rid)))
+        return [*effects, Retire()]
+
+    def _named_request(self) -> str:
+        """The invocation a platform error names: the one running, else the one waiting."""
+        running = [rid for rid, h in self._held.items() if h.state is _State.RUNNING]
+        if running:
+            return running[0]
+        return self._queue[0].request_id if self._queue else ""
+
+    def _owner(self, text: str, pid: int | None) -> str | None:
+        """Whose log a line belongs in: never another invocation's."""
+        live = [h for h in self._held.values() if h.state is not _State.DONE]
+        if pid is not None:
+            mine = [h for h in live if h.pid == pid]
+            if mine:
+                return mine[0].invocation.request_id
+        if len(live) == 1:
+            return live[0].invocation.request_id
+        named = [h for h in live if h.invocation.request_id in text]
+        return named[0].invocation.request_id if len(named) == 1 else None
+
+    def _report(self, held: _Held, outcome: Outcome) -> InvokeEnded:
+        init_ms = None if self._init_reported else self.init_ms
+        self._init_reported = True
+        platform = outcome.kind not in (OutcomeKind.RESPONSE, OutcomeKind.ERROR)
+        return InvokeEnded(
+            self.where,
+            held.invocation.request_id,
+            outcome.kind,
+            outcome.error_type if platform else None,
+            (held.ended - held.started) * 1000,
+            self.limits.memory_mb,
+            self.peak_mb,
+            init_ms,
+        )
+
+    def _remember(self, request_id: str, kind: OutcomeKind) -> None:
+        self._ended[request_id] = kind
+        while len(self._ended) > self.ENDED_KEPT:
+            self._ended.popitem(last=False)
+
+    def _line(self, request_id: str | None, text: str) -> Emit:
+        return Emit(LogLine(self.where, request_id, text))
+
+
+_EXIT = "Runtime.ExitError"
+_DEADLINE = "deadline:"
+
+
+def _deadline(request_id: str) -> str:
+    return _DEADLINE + request_id
+
+
+def _timestamp(epoch_s: float) -> str:
+    """``2026-11-22T15:23:18.438Z``, as Lambda stamps its timeout line."""
+    import time
+
+    millis = int(epoch_s * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_s)) + f".{millis:03d}Z"
