@@ -1,5 +1,7 @@
 """Handlers the benchmarks serve."""
 
+from typing import Any
 
-def echo(event, context):
+
+def echo(event: Any, context: Any) -> Any:
     return event
