@@ -4,10 +4,11 @@ Init Duration as Lambda counts it: from the start of the runtime process to
 its first ``GET /next`` (Lambda, "Lambda execution environment lifecycle",
 Init phase). Each client serves each application from a fresh process against
 the fake Runtime API, runs interleaved (every start of one application by one
-client is followed by the same start by the others), one API Gateway event
-served and its answer checked. A second, shorter series runs each client
-under ``gc_probe.py`` and reads, at the first ``GET /next``, the time its
-collections took: a diagnosis, kept apart from the timed starts.
+client is followed by the same start by the others, and each round begins
+with the next client), one API Gateway event served and its answer checked.
+A second, shorter series runs each client under ``gc_probe.py`` and reads,
+at the first ``GET /next``, the time its collections took: a diagnosis, kept
+apart from the timed starts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from clients import HERE, Client
 from fake_api import ClientRun, FakeRuntimeApi
-from stats import GcRecord, median, parse_gc_record
+from stats import GcRecord, median, parse_gc_record, rotated
 
 __all__ = ["APPS", "App", "check_answer", "gc_figures", "measure_apps", "probe_command"]
 
@@ -139,17 +140,17 @@ def measure_apps(clients: list[Client], runs: int, gc_runs: int) -> dict[str, An
     timed: dict[str, dict[str, list[ClientRun]]] = {
         app.name: {c.name: [] for c in clients} for app in APPS
     }
-    for _ in range(runs):
+    for turn in range(runs):
         for app in APPS:
-            for client in clients:
+            for client in rotated(clients, turn):
                 timed[app.name][client.name].append(_start(client, app))
     probed: dict[str, dict[str, list[tuple[float, GcRecord]]]] = {
         app.name: {c.name: [] for c in clients} for app in APPS
     }
     with tempfile.TemporaryDirectory() as folder:
-        for _ in range(gc_runs):
+        for turn in range(gc_runs):
             for app in APPS:
-                for client in clients:
+                for client in rotated(clients, turn):
                     run, record = _probed(client, app, Path(folder))
                     probed[app.name][client.name].append((run.first_next_s * 1000, record))
     return {

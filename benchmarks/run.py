@@ -52,7 +52,7 @@ from goals import verdicts  # noqa: E402
 from init_duration import measure_apps  # noqa: E402
 from report import suite_markdown, write_latest  # noqa: E402
 from rss import RssPlan, measure_rss  # noqa: E402
-from stats import median, parse_importtime  # noqa: E402
+from stats import median, parse_importtime, rotated  # noqa: E402
 
 SUITES = ("hot", "cold", "apps", "rss", "emulator")
 SIZES = [64, 100 * 1024, 1024 * 1024, 6 * 1024 * 1024]
@@ -68,8 +68,8 @@ def event(size: int) -> bytes:
 def warm(clients: list[Client], size: int, reps: int, scale: float) -> dict[str, Any]:
     count = max(int(INVOCATIONS.get(size, 200) * scale), 5)
     runs: dict[str, list[Any]] = {c.name: [] for c in clients}
-    for _ in range(reps):
-        for client in clients:
+    for rep in range(reps):
+        for client in rotated(clients, rep):
             api = FakeRuntimeApi(event(size), count, warmup=max(count // 10, 2))
             runs[client.name].append(api.run(client.argv(ECHO), client.env(), str(HERE)))
     return {
@@ -92,11 +92,11 @@ def cold(clients: list[Client], runs: int) -> dict[str, Any]:
         c.name: {figure: [] for figure in figures} for c in clients
     }
     bare: list[float] = []
-    for _ in range(runs):
+    for run in range(runs):
         started = time.perf_counter()
         subprocess.run([PY, "-c", "pass"], check=True, env=clients[0].env())
         bare.append((time.perf_counter() - started) * 1000)
-        for client in clients:
+        for client in rotated(clients, run):
             result = FakeRuntimeApi(b"{}", 1).run(client.argv(ECHO), client.env(), str(HERE))
             samples[client.name]["first_next_ms"].append(result.first_next_s * 1000)
             samples[client.name]["first_response_ms"].append(result.first_response_s * 1000)

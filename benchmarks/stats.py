@@ -5,6 +5,9 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "GcRecord",
@@ -14,6 +17,7 @@ __all__ = [
     "parse_importtime",
     "percentile",
     "ratio",
+    "rotated",
     "slope",
 ]
 
@@ -31,6 +35,16 @@ def percentile(values: Sequence[float], q: float) -> float:
         return median(values)
     ordered = sorted(values)
     return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
+
+
+def rotated(items: Sequence[T], shift: int) -> list[T]:
+    """``items`` starting at ``shift`` (mod their number): round ``i`` of an interleaved
+    series starts with a different client, so none always runs first (or right after
+    the same other one)."""
+    if not items:
+        return []
+    start = shift % len(items)
+    return [*items[start:], *items[:start]]
 
 
 def ratio(value: float | None, base: float | None) -> float | None:

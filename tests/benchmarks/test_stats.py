@@ -11,6 +11,7 @@ from stats import (
     parse_importtime,
     percentile,
     ratio,
+    rotated,
     slope,
 )
 
@@ -73,3 +74,15 @@ def test_importtime_rows_by_cumulative_time() -> None:
         {"module": "encodings", "self_us": 80, "cumulative_us": 2000},
         {"module": "ric.protocol", "self_us": 300, "cumulative_us": 900},
     ]
+
+
+def test_rotated_starts_each_round_with_the_next_client() -> None:
+    names = ["ric", "ric@baseline", "awslambdaric"]
+    assert [rotated(names, i)[0] for i in range(4)] == [
+        "ric",
+        "ric@baseline",
+        "awslambdaric",
+        "ric",
+    ]
+    assert sorted(rotated(names, 2)) == sorted(names)
+    assert rotated([], 3) == []
