@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             if suite in args.only.split(","):
                 run_suite(suite, clients, args)
     if not write_latest(args.out):
-        print("no chart: matplotlib is not installed (pip install -e '.[benchmark]')")
+        print("no chart: matplotlib is not installed (the benchmark extra, see README)")
     return 0
 
 
