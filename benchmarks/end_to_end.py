@@ -7,7 +7,7 @@ as the runtime, with two environments each; all are driven alike, interleaved.
 from __future__ import annotations
 
 import json
-import statistics
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from stats import percentile
 
-__all__ = ["measure_emulator"]
+__all__ = ["function_name", "measure_emulator"]
 
 TABLE = """
 [functions.{name}]
@@ -34,14 +35,23 @@ def measure_emulator(
     code_dir: Path, clients: dict[str, list[str]], invocations: int
 ) -> dict[str, Any]:
     """Each client command as the runtime of one function, driven alike."""
+    functions = {function_name(name): name for name in clients}
     tables = [
-        TABLE.format(name=name, command=json.dumps(command), callers=CALLERS, code=code_dir)
-        for name, command in clients.items()
+        TABLE.format(
+            name=function, command=json.dumps(clients[name]), callers=CALLERS, code=code_dir
+        )
+        for function, name in functions.items()
     ]
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "functions.toml"
         config.write_text("".join(tables))
-        return _measure(config, code_dir, tuple(clients), invocations)
+        results = _measure(config, code_dir, tuple(functions), invocations)
+    return {functions[function]: figures for function, figures in results.items()}
+
+
+def function_name(client: str) -> str:
+    """A Lambda function name for a client's (letters, digits, hyphens, underscores)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", client)
 
 
 def _measure(
@@ -51,11 +61,14 @@ def _measure(
         [sys.executable, "-m", "emulator", "--port", "0", "--config", str(config)],
         cwd=code_dir.parent,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
         text=True,
     )
     assert process.stdout is not None
-    url = process.stdout.readline().split(" on ", 1)[1].split()[0]
+    banner = process.stdout.readline()
+    if " on " not in banner:
+        process.kill()
+        raise RuntimeError(f"the emulator did not start (it said {banner!r}; see its stderr)")
+    url = banner.split(" on ", 1)[1].split()[0]
     drain = threading.Thread(target=process.stdout.read, daemon=True)
     drain.start()
     try:
@@ -83,10 +96,10 @@ def _interleaved(url: str, names: tuple[str, ...], invocations: int) -> dict[str
             seconds[name] += elapsed
     return {
         name: {
-            "one_caller_p50_ms": _percentile(one[name], 0.5),
-            "one_caller_p99_ms": _percentile(one[name], 0.99),
-            f"{CALLERS}_callers_p50_ms": _percentile(many[name], 0.5),
-            f"{CALLERS}_callers_p99_ms": _percentile(many[name], 0.99),
+            "one_caller_p50_ms": percentile(one[name], 0.5),
+            "one_caller_p99_ms": percentile(one[name], 0.99),
+            f"{CALLERS}_callers_p50_ms": percentile(many[name], 0.5),
+            f"{CALLERS}_callers_p99_ms": percentile(many[name], 0.99),
             "per_second": len(many[name]) / seconds[name],
         }
         for name in names
@@ -118,12 +131,3 @@ def _callers(url: str, name: str, callers: int, invocations: int) -> tuple[list[
     for thread in threads:
         thread.join()
     return latencies, time.perf_counter() - started
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    if q == 0.5:
-        return statistics.median(values)
-    ordered = sorted(values)
-    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]

@@ -1,10 +1,13 @@
 """A fake Runtime API that is never the bottleneck, for measuring a client from outside.
 
-It serves one client connection on loopback with pre-built responses and
-``TCP_NODELAY``: ``N`` events of the same body, each answered ``202`` when the
-client posts its result. It measures the client, not itself: CPU time from
+It serves one client connection on loopback with ``TCP_NODELAY``: ``N`` events
+of the same body, each answered ``202`` when the client posts its result. As
+Lambda does, every event has its own request id and ``Lambda-Runtime-Trace-Id``
+(a runtime that sets ``_X_AMZN_TRACE_ID`` with ``setenv`` pays for each new
+value). It measures the client, not itself: CPU time from
 ``/proc/PID/schedstat`` (nanoseconds), wall time between consecutive
-``GET /next``, and RSS from ``/proc/PID/status``.
+``GET /next``, and RSS from ``/proc/PID/status``, at the first ``GET /next``,
+at the end and, when asked, every ``sample_every`` invocations.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import socket
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["ClientRun", "FakeRuntimeApi", "cpu_ns", "rss_kib"]
+__all__ = ["ClientRun", "FakeRuntimeApi", "cpu_ns", "next_head", "rss_kib", "trace_id"]
 
 _ACCEPTED = (
     b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
@@ -40,20 +44,27 @@ def rss_kib(pid: int) -> int:
 
 
 _ARN = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+# Runtime API, "Next invocation": the headers an event comes with. The trace id
+# has X-Ray's shape (Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>).
+_HEAD = (
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: application/json\r\n"
+    "Lambda-Runtime-Aws-Request-Id: req-%08d\r\n"
+    "Lambda-Runtime-Deadline-Ms: %d\r\n"
+    f"Lambda-Runtime-Invoked-Function-Arn: {_ARN}\r\n"
+    "Lambda-Runtime-Trace-Id: %s\r\n"
+    "Content-Length: %d\r\n\r\n"
+).encode()
 
 
-def _next_head(index: int, body: bytes) -> bytes:
-    deadline = int(time.time() * 1000) + 900_000
-    head = (
-        "HTTP/1.1 200 OK\r\n"
-        "Content-Type: application/json\r\n"
-        f"Lambda-Runtime-Aws-Request-Id: req-{index:08d}\r\n"
-        f"Lambda-Runtime-Deadline-Ms: {deadline}\r\n"
-        f"Lambda-Runtime-Invoked-Function-Arn: {_ARN}\r\n"
-        "Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode()
+def trace_id(epoch: int, index: int) -> bytes:
+    """The ``index``-th event's trace id: a new value for every invocation, as in Lambda."""
+    return b"Root=1-%08x-%024x;Parent=%016x;Sampled=0" % (epoch, index, index)
+
+
+def next_head(index: int, body: bytes, epoch: int, now_ms: int) -> bytes:
+    """The response head of the ``index``-th ``GET /next``, with a 15-minute deadline."""
+    return _HEAD % (index, now_ms + 900_000, trace_id(epoch, index), len(body))
 
 
 @dataclass
@@ -69,6 +80,11 @@ class ClientRun:
     server_cpu_ns: int = 0  # this process's CPU over the same span
     cycles_us: list[float] = field(default_factory=list)
     rss_end_kib: int = 0
+    # (invocations served so far, RSS in KiB), every ``sample_every`` invocations
+    rss_samples: list[tuple[int, int]] = field(default_factory=list)
+    first_post: bytes = b""  # request line of the first post
+    first_post_body: bytes = b""  # kept when asked
+    error_posts: int = 0  # posts to .../error or /runtime/init/error
     stderr: str = ""
 
     @property
@@ -112,9 +128,10 @@ class _Conn:
         # One receive buffer: allocating 1 MiB per recv() would cost this
         # server an mmap and a munmap each time.
         self.view = memoryview(bytearray(1 << 20))
+        self.body = b""  # the last request's body, when read with keep=True
 
-    def read_request(self) -> bytes | None:
-        """The request line of the next request; its body is read and dropped."""
+    def read_request(self, keep: bool = False) -> bytes | None:
+        """The request line of the next request; its body is dropped unless ``keep``."""
         while (end := self.buf.find(b"\r\n\r\n")) < 0:
             if not self._fill():
                 return None
@@ -128,6 +145,8 @@ class _Conn:
         while len(self.buf) < length:
             if not self._fill():
                 return None
+        if keep:
+            self.body = bytes(self.buf[:length])
         del self.buf[:length]
         return head.split(b"\r\n", 1)[0]
 
@@ -138,12 +157,32 @@ class _Conn:
 
 
 class FakeRuntimeApi:
-    """Serves ``warmup + invocations`` events to one client command, then stops it."""
+    """Serves ``warmup + invocations`` events to one client command, then stops it.
 
-    def __init__(self, body: bytes, invocations: int, warmup: int = 0) -> None:
+    ``sample_every``: RSS samples every that many invocations (0: none);
+    ``cycles``: keep each next-to-next time (off for long runs);
+    ``keep_first_post``: keep the body of the first post;
+    ``at_first_next``: called with the client's pid at its first ``GET /next``.
+    """
+
+    def __init__(
+        self,
+        body: bytes,
+        invocations: int,
+        warmup: int = 0,
+        *,
+        sample_every: int = 0,
+        cycles: bool = True,
+        keep_first_post: bool = False,
+        at_first_next: Callable[[int], None] | None = None,
+    ) -> None:
         self.body = body
         self.invocations = invocations
         self.warmup = warmup
+        self.sample_every = sample_every
+        self.cycles = cycles
+        self.keep_first_post = keep_first_post
+        self.at_first_next = at_first_next
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
 
@@ -170,43 +209,79 @@ class FakeRuntimeApi:
         return result
 
     def _serve(self, process: subprocess.Popen[bytes], started: float) -> ClientRun:
-        result = ClientRun()
         self.listener.settimeout(60)
         sock, _ = self.listener.accept()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = _Conn(sock)
-        total = self.warmup + self.invocations
-        heads = [_next_head(i, self.body) for i in range(total)]
-        begin_cpu = begin_server = 0
-        begin_wall = last_next = 0.0
-        served = 0
-        while (line := conn.read_request()) is not None:
+        try:
+            return _Session(self, _Conn(sock), process.pid, started).serve()
+        finally:
+            sock.close()
+
+
+class _Session:
+    """One client connection served to the end: the measuring loop and its counters."""
+
+    def __init__(self, api: FakeRuntimeApi, conn: _Conn, pid: int, started: float) -> None:
+        self.api = api
+        self.conn = conn
+        self.pid = pid
+        self.started = started
+        self.result = ClientRun()
+        self.served = 0
+        self.begin_cpu = self.begin_server = 0
+        self.begin_wall = self.last_next = 0.0
+
+    def serve(self) -> ClientRun:
+        api, conn = self.api, self.conn
+        total = api.warmup + api.invocations
+        epoch = int(time.time())
+        while (line := conn.read_request(api.keep_first_post and self.served == 1)) is not None:
             now = time.perf_counter()
             if not line.startswith(b"GET "):
-                if served == 1 and not result.first_response_s:
-                    result.first_response_s = now - started
-                sock.sendall(_ACCEPTED)
+                self._posted(line, now)
+                conn.sock.sendall(_ACCEPTED)
                 continue
-            if served == 0:
-                result.first_next_s = now - started
-                result.rss_first_next_kib = rss_kib(process.pid)
-            if served == self.warmup:
-                begin_cpu, begin_server = cpu_ns(process.pid), time.process_time_ns()
-                begin_wall = now
-            elif served > self.warmup:
-                result.cycles_us.append((now - last_next) * 1e6)
-            last_next = now
-            if served == total:
-                result.cpu_ns = cpu_ns(process.pid) - begin_cpu
-                result.server_cpu_ns = time.process_time_ns() - begin_server
-                result.wall_s = now - begin_wall
-                result.invocations = self.invocations
-                result.rss_end_kib = rss_kib(process.pid)
+            self._next(now)
+            if self.served == total:
+                self._finish(now)
                 break
-            _send(sock, heads[served], self.body)
-            served += 1
-        sock.close()
-        return result
+            head = next_head(self.served, api.body, epoch, int(time.time() * 1000))
+            _send(conn.sock, head, api.body)
+            self.served += 1
+        return self.result
+
+    def _posted(self, line: bytes, now: float) -> None:
+        result = self.result
+        if line.endswith(b"/error HTTP/1.1"):
+            result.error_posts += 1
+        if not result.first_post:
+            result.first_response_s = now - self.started
+            result.first_post = line
+            result.first_post_body = self.conn.body
+
+    def _next(self, now: float) -> None:
+        api, result, served = self.api, self.result, self.served
+        if served == 0:
+            result.first_next_s = now - self.started
+            result.rss_first_next_kib = rss_kib(self.pid)
+            if api.at_first_next is not None:
+                api.at_first_next(self.pid)
+        if api.sample_every and served % api.sample_every == 0:
+            result.rss_samples.append((served, rss_kib(self.pid)))
+        if served == api.warmup:
+            self.begin_cpu, self.begin_server = cpu_ns(self.pid), time.process_time_ns()
+            self.begin_wall = now
+        elif served > api.warmup and api.cycles:
+            result.cycles_us.append((now - self.last_next) * 1e6)
+        self.last_next = now
+
+    def _finish(self, now: float) -> None:
+        result = self.result
+        result.cpu_ns = cpu_ns(self.pid) - self.begin_cpu
+        result.server_cpu_ns = time.process_time_ns() - self.begin_server
+        result.wall_s = now - self.begin_wall
+        result.invocations = self.api.invocations
+        result.rss_end_kib = rss_kib(self.pid)
 
 
 def _demo() -> None:

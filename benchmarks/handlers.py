@@ -1,5 +1,9 @@
-"""Handlers the benchmarks serve."""
+"""Handlers the benchmarks serve.
+
+No imports: every client's cold start pays for this module (``typing`` alone
+would add about 10 ms).
+"""
 
 
-def echo(event, context):
+def echo(event: object, context: object) -> object:
     return event

@@ -1,140 +1,243 @@
-"""The results as a markdown table (for the README) and a chart (PNG)."""
+"""The results as markdown tables (the README's) and a chart: ``python benchmarks/report.py``.
+
+``suite_markdown`` renders one suite's results; ``write_latest`` gathers every
+``SUITE.json`` in a results folder into ``latest.md`` (and ``latest.png``), so
+that suites run at different times each keep their own same-run ratios.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_chart", "write_table"]
+from clients import BASELINE, REFERENCE
+from stats import ratio
 
-REFERENCE = "awslambdaric"
+__all__ = ["count_label", "grid", "size_label", "suite_markdown", "write_chart", "write_latest"]
+
+ORDER = ("hot", "cold", "apps", "rss", "emulator")
+BEFORE_AFTER = "ric / ric@baseline"
 
 
-def _size(size: str) -> str:
+def size_label(size: str) -> str:
     value = int(size)
     if value >= 1024 * 1024:
         return f"{value // (1024 * 1024)} MB"
     return f"{value // 1024} KB" if value >= 1024 else f"{value} B"
 
 
-def _cell(value: float, base: float | None) -> str:
-    ratio = f" ({value / base:.2f}x)" if base else ""
-    return f"{value:,.1f}{ratio}"
+def count_label(count: int) -> str:
+    """An invocation count, short: 500, 1.5k, 50k, 1M."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:g}M"
+    return f"{count / 1000:g}k" if count >= 1000 else str(count)
 
 
-def _warm_table(results: dict[str, Any], names: list[str]) -> list[str]:
-    lines = [
-        "Warm: client CPU per invocation, µs (echo handler; ratio to awslambdaric)",
-        "",
-        "| event | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for size, table in results["warm"].items():
-        base = table.get(REFERENCE, {}).get("cpu_us")
-        cells = [_cell(table[n]["cpu_us"], base) for n in names]
-        lines.append(f"| {_size(size)} | " + " | ".join(cells) + " |")
-    return lines
+def _cell(value: float | None, base: float | None) -> str:
+    if value is None:
+        return "n/a"
+    share = ratio(value, base)
+    return f"{value:,.1f}" + ("" if share is None else f" ({share:.2f}x)")
 
 
-def _cold_table(results: dict[str, Any], names: list[str]) -> list[str]:
-    cold = results["cold"]
-    rows = [
-        ("start to first `GET /next`, ms", "first_next_ms", 1.0),
-        ("start to first posted response, ms", "first_response_ms", 1.0),
-        ("RSS at first `GET /next`, MiB", "rss_first_next_kib", 1 / 1024),
-    ]
-    lines = [
-        f"Cold start (bare `python -c pass`: {cold['python -c pass']['process_ms']:.1f} ms)",
-        "",
-        "| figure | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for label, key, scale in rows:
-        base = cold.get(REFERENCE, {}).get(key)
-        cells = [_cell(cold[n][key] * scale, base * scale if base else None) for n in names]
+def grid(
+    title: str, first: str, names: Sequence[str], rows: Sequence[tuple[str, dict[str, Any]]]
+) -> list[str]:
+    """A table of clients' figures, each with its ratio to awslambdaric in parentheses.
+
+    ``rows`` are (label, {client: figure}). With ric and ric@baseline both in
+    ``names``, a last column gives ric's figure over ric@baseline's.
+    """
+    before_after = "ric" in names and BASELINE in names
+    header = [first, *names, *([BEFORE_AFTER] if before_after else [])]
+    lines = [title, "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for label, values in rows:
+        cells = [_cell(values.get(name), values.get(REFERENCE)) for name in names]
+        if before_after:
+            share = ratio(values.get("ric"), values.get(BASELINE))
+            cells.append("n/a" if share is None else f"{share:.2f}x")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _end_to_end_table(results: dict[str, Any]) -> list[str]:
-    table = results.get("end_to_end")
-    if not table:
-        return []
-    keys = list(next(iter(table.values())))
-    lines = ["End to end through the emulator (echo, `{}` event; as runtime)", ""]
-    lines.append("| runtime | " + " | ".join(k.replace("_", " ") for k in keys) + " |")
-    lines.append("|---" * (len(keys) + 1) + "|")
-    for name, figures in table.items():
-        base = table.get(REFERENCE, {})
-        cells = [_cell(figures[k], base.get(k)) for k in keys]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
+def _column(table: dict[str, Any], key: str, scale: float = 1.0) -> dict[str, Any]:
+    return {name: figures[key] * scale for name, figures in table.items() if key in figures}
 
 
-def _warm_detail(results: dict[str, Any], names: list[str]) -> list[str]:
-    keys = [
-        ("per_second", "invocations/s"),
-        ("cycle_p50_us", "next-to-next p50, µs"),
-        ("cycle_p99_us", "next-to-next p99, µs"),
-        ("rss_kib", "RSS, KiB"),
-        ("server_cpu_us", "fake API's own CPU, µs"),
+def _hot(results: dict[str, Any], names: list[str]) -> list[list[str]]:
+    warm = results["warm"]
+    cpu = [(size_label(size), _column(table, "cpu_us")) for size, table in warm.items()]
+    sections = [grid("Warm: client CPU per invocation, µs (echo handler)", "event", names, cpu)]
+    smallest = next(iter(warm), None)
+    if smallest is not None:
+        detail = [
+            ("invocations/s", "per_second"),
+            ("next-to-next p50, µs", "cycle_p50_us"),
+            ("next-to-next p99, µs", "cycle_p99_us"),
+            ("RSS, KiB", "rss_kib"),
+            ("fake API's own CPU, µs", "server_cpu_us"),
+        ]
+        rows = [(label, _column(warm[smallest], key)) for label, key in detail]
+        title = f"Warm detail, {size_label(smallest)} events"
+        sections.append(grid(title, "figure", names, rows))
+    return sections
+
+
+def _cold(results: dict[str, Any], names: list[str]) -> list[list[str]]:
+    table = {k: v for k, v in results["cold"].items() if k != "python -c pass"}
+    bare = results["cold"].get("python -c pass", {}).get("process_ms", 0.0)
+    rows = [
+        ("start to first `GET /next`, ms", _column(table, "first_next_ms")),
+        ("start to first posted response, ms", _column(table, "first_response_ms")),
+        ("RSS at first `GET /next`, MiB", _column(table, "rss_first_next_kib", 1 / 1024)),
     ]
+    sections = [grid(f"Cold start (bare `python -c pass`: {bare:.1f} ms)", "figure", names, rows)]
+    imports = results.get("ric_imports")
+    if imports:
+        lines = [
+            "ric's costliest imports before the first `GET /next` (`-X importtime`, µs)",
+            "",
+            "| module | self | cumulative |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| `{r['module']}` | {r['self_us']} | {r['cumulative_us']} |" for r in imports[:10]
+        ]
+        sections.append(lines)
+    return sections
+
+
+def _apps(results: dict[str, Any], names: list[str]) -> list[list[str]]:
+    runtimes = [n for n in names if any(n in table for table in results["apps"].values())]
+    rows = []
+    for app, table in results["apps"].items():
+        rows.append((f"{app}: Init Duration, ms", _column(table, "init_ms")))
+        rows.append((f"{app}: start to first response, ms", _column(table, "first_response_ms")))
+        rows.append(
+            (
+                f"{app}: RSS at first `GET /next`, MiB",
+                _column(table, "rss_first_next_kib", 1 / 1024),
+            )
+        )
+    runs = max((f["runs"] for t in results["apps"].values() for f in t.values()), default=0)
+    title = f"Init Duration of real applications (start to first `GET /next`; {runs} starts each)"
+    return [grid(title, "figure", runtimes, rows), _gc(results)]
+
+
+def _gc(results: dict[str, Any]) -> list[str]:
     lines = [
-        "Warm detail, 64 B events (the fake Runtime API's CPU stays well below the clients')",
+        "Garbage collector during init (`gc.callbacks` under `benchmarks/gc_probe.py`; diagnosis)",
         "",
-        "| figure | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
+        "| application | runtime | init, ms | in collections, ms | share | collections gen 0/1/2 "
+        "| objects freed |",
+        "|---|---|---|---|---|---|---|",
     ]
-    table = results["warm"].get("64")
-    if not table:
-        return []
-    for key, label in keys:
-        base = table.get(REFERENCE, {}).get(key)
-        lines.append(f"| {label} | " + " | ".join(_cell(table[n][key], base) for n in names) + " |")
+    for app, table in results.get("gc", {}).items():
+        for name, f in table.items():
+            counts = "/".join(f"{c:g}" for c in f["collections"])
+            lines.append(
+                f"| {app} | {name} | {f['init_ms']:,.1f} | {f['gc_ms']:,.1f} "
+                f"| {f['gc_share']:.1%} | {counts} | {f['collected']:,.0f} |"
+            )
     return lines
 
 
-def _imports_table(results: dict[str, Any]) -> list[str]:
-    rows = results.get("ric_imports")
-    if not rows:
-        return []
+def _rss(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     lines = [
-        "ric's costliest imports before the first `GET /next` (`-X importtime`, µs)",
+        "RSS over a long run (echo handler, a new `Lambda-Runtime-Trace-Id` per invocation)",
         "",
-        "| module | self | cumulative |",
-        "|---|---|---|",
+        "| runtime | invocations | RSS first, KiB | RSS last, KiB | growth after warm-up, "
+        "KiB per 100k | bytes per invocation |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [
-        f"| `{r['module'].strip()}` | {r['self_us']} | {r['cumulative_us']} |" for r in rows[:10]
-    ]
-    return lines
+    samples = ["RSS samples (invocations: KiB)", ""]
+    for name, f in results["rss"].items():
+        growth = f["growth_kib_per_100k"]
+        first, last = f["samples"][0][1], f["samples"][-1][1]
+        per_invocation = "n/a" if growth is None else f"{growth * 1024 / 100_000:,.1f}"
+        shown = "n/a" if growth is None else f"{growth:,.1f}"
+        lines.append(
+            f"| {name} | {f['invocations']:,} | {first:,} | {last:,} | {shown} | {per_invocation} |"
+        )
+        points = ", ".join(f"{count_label(n)}: {kib:,}" for n, kib in f["samples"])
+        samples.append(f"- {name}: {points}")
+    return [lines, samples]
 
 
-def _goals_table(results: dict[str, Any]) -> list[str]:
+def _emulator(results: dict[str, Any], names: list[str]) -> list[list[str]]:
+    table = results["end_to_end"]
+    keys = list(next(iter(table.values()), {}))
+    rows = [(key.replace("_", " "), _column(table, key)) for key in keys]
+    return [
+        grid(
+            "End to end through the emulator (echo, `{}` event; as runtime)", "figure", names, rows
+        )
+    ]
+
+
+def _goals(goals: list[dict[str, Any]]) -> list[str]:
     lines = ["| goal | measured | met |", "|---|---|---|"]
-    for goal in results["goals"]:
-        ratio = "n/a" if goal["ratio"] is None else f"{goal['ratio']:.2f}"
-        lines.append(f"| {goal['goal']} | {ratio} | {'yes' if goal['met'] else 'no'} |")
+    for goal in goals:
+        measured = "n/a" if goal["measured"] is None else f"{goal['measured']:,.3f}"
+        lines.append(f"| {goal['goal']} | {measured} | {'yes' if goal['met'] else 'no'} |")
     return lines
 
 
-def write_table(results: dict[str, Any], path: Path) -> str:
-    names = list(results["clients"])
+def _run_line(results: dict[str, Any]) -> str:
+    meta = results.get("meta", {})
+    line = (
+        f"Run of {meta.get('started', '?')}, {meta.get('seconds', 0):.0f} s, load average "
+        f"{meta.get('load_before', 0):.2f} before, {meta.get('load_after', 0):.2f} after."
+    )
+    if meta.get("quick"):
+        line += " **Quick run: a check of the harness, not a measurement.**"
+    return line
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any], list[str]], list[list[str]]]] = {
+    "hot": _hot,
+    "cold": _cold,
+    "apps": _apps,
+    "rss": _rss,
+    "emulator": _emulator,
+}
+
+
+def suite_markdown(results: dict[str, Any], goals: bool = True) -> str:
+    """One suite's tables, the line telling when and how quietly it ran, and its goals."""
     sections = [
-        _warm_table(results, names),
-        _warm_detail(results, names),
-        _cold_table(results, names),
-        _imports_table(results),
-        _end_to_end_table(results),
-        _goals_table(results),
+        [_run_line(results)],
+        *RENDERERS[results["suite"]](results, list(results["clients"])),
     ]
-    text = "\n\n".join("\n".join(section) for section in sections if section) + "\n"
-    path.write_text(text)
-    return text
+    if goals and results.get("goals"):
+        sections.append(_goals(results["goals"]))
+    return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
 
-def write_chart(results: dict[str, Any], path: Path) -> bool:
-    """Draw the chart; False when matplotlib (the benchmark extra) is not installed."""
+def _suites(folder: Path) -> list[dict[str, Any]]:
+    found = [folder / f"{suite}.json" for suite in ORDER]
+    return [json.loads(path.read_text()) for path in found if path.is_file()]
+
+
+def write_latest(folder: Path) -> bool:
+    """``latest.md`` from every suite in ``folder``; False when no chart could be drawn."""
+    suites = _suites(folder)
+    parts = [suite_markdown(results, goals=False) for results in suites]
+    goals = [goal for results in suites for goal in results.get("goals", [])]
+    if goals:
+        parts.append("\n".join(_goals(goals)) + "\n")
+    (folder / "latest.md").write_text("\n".join(parts))
+    by_suite = {results["suite"]: results for results in suites}
+    if "hot" not in by_suite or "cold" not in by_suite:
+        return True
+    return write_chart(by_suite["hot"], by_suite["cold"], folder / "latest.png")
+
+
+def write_chart(hot: dict[str, Any], cold: dict[str, Any], path: Path) -> bool:
+    """Draw warm CPU and cold start; False when matplotlib (the benchmark extra) is missing."""
     try:
         import matplotlib
     except ImportError:
@@ -143,23 +246,23 @@ def write_chart(results: dict[str, Any], path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(results["clients"])
+    names = [n for n in hot["clients"] if n in cold["cold"]]
     figure, (warm_axis, cold_axis) = plt.subplots(1, 2, figsize=(11, 4))
-    sizes = list(results["warm"])
+    sizes = list(hot["warm"])
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        values = [results["warm"][size][name]["cpu_us"] for size in sizes]
+        values = [hot["warm"][size][name]["cpu_us"] for size in sizes]
         warm_axis.bar([x + i * width for x in range(len(sizes))], values, width, label=name)
-        cold = results["cold"][name]
+        start = cold["cold"][name]
         cold_axis.bar(
             [x + i * width for x in range(2)],
-            [cold["first_next_ms"], cold["first_response_ms"]],
+            [start["first_next_ms"], start["first_response_ms"]],
             width,
             label=name,
         )
     warm_axis.set_yscale("log")
     warm_axis.set_xticks(
-        [x + 0.4 - width / 2 for x in range(len(sizes))], [_size(s) for s in sizes]
+        [x + 0.4 - width / 2 for x in range(len(sizes))], [size_label(s) for s in sizes]
     )
     warm_axis.set_title("Warm: client CPU per invocation (µs, log)")
     cold_axis.set_xticks([x + 0.4 - width / 2 for x in range(2)], ["first /next", "first response"])
@@ -170,3 +273,7 @@ def write_chart(results: dict[str, Any], path: Path) -> bool:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return True
+
+
+if __name__ == "__main__":
+    write_latest(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results")

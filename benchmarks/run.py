@@ -1,187 +1,246 @@
-"""Every benchmark, side by side, interleaved: ``python benchmarks/run.py``.
+"""Every benchmark, clients side by side, interleaved: ``python benchmarks/run.py``.
 
-Writes ``benchmarks/results/latest.json``, ``latest.md`` (the README's table)
-and ``latest.png``. Clients are measured from outside against
-``benchmarks/fake_api.py``; every figure is the median of the repetitions, and
-every ratio is taken against awslambdaric in the same run.
+Suites (``--only hot,cold,...``; all by default), each written to
+``benchmarks/results/SUITE.json`` and ``SUITE.md`` and printed:
 
-    python benchmarks/run.py [--quick] [--client NAME=COMMAND ...] [--reps N]
-                             [--cold-runs N] [--sizes 64,102400,...] [--no-emulator]
+    hot       warm client CPU per invocation at each event size, invocations/s,
+              next-to-next times, against ``benchmarks/fake_api.py``
+    cold      start to the first GET /next, to the first response; RSS then
+    apps      Init Duration of a Powertools and a FastAPI (Mangum) function,
+              and how much of it the garbage collector took
+    rss       RSS sampled over a long run, a new trace id per invocation
+    emulator  end to end through the emulator
 
-``{handler}`` in a client command stands for the echo handler.
+Then ``results/latest.md`` (the README's tables) and ``latest.png`` are drawn
+again from every suite's JSON there (``benchmarks/report.py``). Figures are
+medians; every ratio is to awslambdaric, or ric to ric@baseline, in the same run.
+``--baseline PATH`` adds ric as of another tree (``PATH/ric``) as ``ric@baseline``.
+``{handler}`` in a ``--client`` command stands for the handler.
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
-import shlex
-import statistics
+import platform
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+__all__ = ["SUITES", "cold", "event", "import_breakdown", "main", "parse_args", "run_suite", "warm"]
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from clients import (  # noqa: E402
+    PY,
+    ROOT,
+    Client,
+    baseline_client,
+    compile_tree,
+    default_clients,
+    named_client,
+)
 from end_to_end import measure_emulator  # noqa: E402
 from fake_api import FakeRuntimeApi  # noqa: E402
-from report import write_chart, write_table  # noqa: E402
+from goals import verdicts  # noqa: E402
+from init_duration import measure_apps  # noqa: E402
+from report import suite_markdown, write_latest  # noqa: E402
+from rss import RssPlan, measure_rss  # noqa: E402
+from stats import median, parse_importtime, rotated  # noqa: E402
 
-PY = sys.executable
-CLIENTS = {
-    "ric": f"{PY} -m ric {{handler}}",
-    "awslambdaric": f"{PY} -m awslambdaric {{handler}}",
-    "floor": f"{PY} {HERE / 'floor.py'} {{handler}}",
-}
+SUITES = ("hot", "cold", "apps", "rss", "emulator")
 SIZES = [64, 100 * 1024, 1024 * 1024, 6 * 1024 * 1024]
 # Invocations per warm run, by event size: enough CPU time to measure well.
 INVOCATIONS = {64: 3000, 100 * 1024: 1000, 1024 * 1024: 200, 6 * 1024 * 1024: 40}
-REFERENCE = "awslambdaric"
-
-
-def client_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(HERE.parent)
-    env["AWS_LAMBDA_FUNCTION_NAME"] = "bench"
-    env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "128"
-    return env
+ECHO = "handlers.echo"
 
 
 def event(size: int) -> bytes:
     return b'{"payload":"' + b"x" * max(size - 14, 0) + b'"}'
 
 
-def warm(clients: dict[str, list[str]], size: int, reps: int, scale: float) -> dict[str, Any]:
+def warm(clients: list[Client], size: int, reps: int, scale: float) -> dict[str, Any]:
     count = max(int(INVOCATIONS.get(size, 200) * scale), 5)
-    runs: dict[str, list[Any]] = {name: [] for name in clients}
-    for _ in range(reps):
-        for name, command in clients.items():
+    runs: dict[str, list[Any]] = {c.name: [] for c in clients}
+    for rep in range(reps):
+        for client in rotated(clients, rep):
             api = FakeRuntimeApi(event(size), count, warmup=max(count // 10, 2))
-            runs[name].append(api.run(command, client_env(), str(HERE)))
+            runs[client.name].append(api.run(client.argv(ECHO), client.env(), str(HERE)))
     return {
         name: {
             "invocations": count,
-            "cpu_us": statistics.median(r.cpu_us_per_invocation for r in results),
-            "server_cpu_us": statistics.median(r.server_cpu_us_per_invocation for r in results),
-            "per_second": statistics.median(r.per_second for r in results),
-            "cycle_p50_us": statistics.median(r.cycle_p50_us for r in results),
-            "cycle_p99_us": statistics.median(r.cycle_percentile(0.99) for r in results),
-            "rss_kib": statistics.median(r.rss_end_kib for r in results),
+            "cpu_us": median([r.cpu_us_per_invocation for r in results]),
+            "server_cpu_us": median([r.server_cpu_us_per_invocation for r in results]),
+            "per_second": median([r.per_second for r in results]),
+            "cycle_p50_us": median([r.cycle_p50_us for r in results]),
+            "cycle_p99_us": median([r.cycle_percentile(0.99) for r in results]),
+            "rss_kib": median([r.rss_end_kib for r in results]),
         }
         for name, results in runs.items()
     }
 
 
-def cold(clients: dict[str, list[str]], runs: int) -> dict[str, Any]:
+def cold(clients: list[Client], runs: int) -> dict[str, Any]:
+    figures = ("first_next_ms", "first_response_ms", "rss_first_next_kib")
     samples: dict[str, dict[str, list[float]]] = {
-        name: {"first_next_ms": [], "first_response_ms": [], "rss_first_next_kib": []}
-        for name in clients
+        c.name: {figure: [] for figure in figures} for c in clients
     }
     bare: list[float] = []
-    for _ in range(runs):
+    for run in range(runs):
         started = time.perf_counter()
-        subprocess.run([PY, "-c", "pass"], check=True, env=client_env())
+        subprocess.run([PY, "-c", "pass"], check=True, env=clients[0].env())
         bare.append((time.perf_counter() - started) * 1000)
-        for name, command in clients.items():
-            result = FakeRuntimeApi(b"{}", 1).run(command, client_env(), str(HERE))
-            samples[name]["first_next_ms"].append(result.first_next_s * 1000)
-            samples[name]["first_response_ms"].append(result.first_response_s * 1000)
-            samples[name]["rss_first_next_kib"].append(result.rss_first_next_kib)
-    figures = {
-        name: {figure: statistics.median(values) for figure, values in by_figure.items()}
+        for client in rotated(clients, run):
+            result = FakeRuntimeApi(b"{}", 1).run(client.argv(ECHO), client.env(), str(HERE))
+            samples[client.name]["first_next_ms"].append(result.first_next_s * 1000)
+            samples[client.name]["first_response_ms"].append(result.first_response_s * 1000)
+            samples[client.name]["rss_first_next_kib"].append(result.rss_first_next_kib)
+    table: dict[str, Any] = {
+        name: {figure: median(values) for figure, values in by_figure.items()}
         for name, by_figure in samples.items()
     }
-    figures["python -c pass"] = {"process_ms": statistics.median(bare)}
-    return figures
+    table["python -c pass"] = {"process_ms": median(bare)}
+    return table
 
 
-def import_breakdown(command: list[str], top: int = 15) -> list[dict[str, Any]]:
+def import_breakdown(client: Client, top: int = 15) -> list[dict[str, object]]:
     """``-X importtime`` of the path to the first ``GET /next``: the costliest imports."""
-    if command[1:2] != ["-m"]:
+    argv = client.argv(ECHO)
+    if client.module_form() is None:
         return []
-    api = FakeRuntimeApi(b"{}", 1)
-    run = api.run(
-        [command[0], "-X", "importtime", *command[1:]], client_env(), str(HERE), stderr=True
+    run = FakeRuntimeApi(b"{}", 1).run(
+        [argv[0], "-X", "importtime", *argv[1:]], client.env(), str(HERE), stderr=True
     )
-    rows = []
-    for line in run.stderr.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[0].startswith("import time:") and parts[1].strip().isdigit():
-            rows.append({"module": parts[2].rstrip(), "self_us": int(parts[0].split(":")[1]),
-                         "cumulative_us": int(parts[1])})  # fmt: skip
-    return sorted(rows, key=lambda row: -row["cumulative_us"])[:top]
+    return parse_importtime(run.stderr, top)
 
 
-GOALS = [
-    # (goal, section, key, client, reference client, at most)
-    ("warm 64 B CPU, ric / awslambdaric", "64", "cpu_us", "ric", REFERENCE, 0.40),
-    ("warm 64 B CPU, ric / floor", "64", "cpu_us", "ric", "floor", 1.0),
-    ("warm 1 MB CPU, ric / awslambdaric", "1048576", "cpu_us", "ric", REFERENCE, 0.35),
-    ("start to first /next, ric / awslambdaric", "cold", "first_next_ms", "ric", REFERENCE, 0.70),
-    (
-        "start to first response, ric / awslambdaric",
-        "cold",
-        "first_response_ms",
-        "ric",
-        REFERENCE,
-        0.75,
-    ),
-    ("RSS at first /next, ric / awslambdaric", "cold", "rss_first_next_kib", "ric", REFERENCE, 1.0),
-]
+def _hot(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    scale = 0.01 if args.quick else 1.0
+    sizes = [int(size) for size in args.sizes.split(",")]
+    return {"warm": {str(size): warm(clients, size, args.reps, scale) for size in sizes}}
 
 
-def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The benchmark issue's goals, each with its measured ratio and verdict."""
-    verdicts = []
-    for goal, section, key, name, reference, limit in GOALS:
-        table = results["cold"] if section == "cold" else results["warm"].get(section, {})
-        mine, theirs = table.get(name, {}).get(key), table.get(reference, {}).get(key)
-        ratio = mine / theirs if mine is not None and theirs else None
-        verdicts.append({"goal": f"{goal} <= {limit:.2f}", "ratio": ratio,
-                         "met": ratio is not None and ratio <= limit})  # fmt: skip
-    return verdicts
+def _cold(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"cold": cold(clients, args.cold_runs)}
+    for client in clients:
+        if client.name == "ric":
+            results["ric_imports"] = import_breakdown(client)
+    return results
+
+
+def _apps(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    # The floor client passes no context object: real applications need one.
+    runtimes = [c for c in clients if c.name != "floor"]
+    return measure_apps(
+        runtimes, 2 if args.quick else args.app_runs, 1 if args.quick else args.gc_runs
+    )
+
+
+def _rss(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    if args.quick:
+        plan = RssPlan(invocations=2000, reference=1000, every=500, warmup=500)
+    else:
+        plan = RssPlan(
+            args.rss_invocations, args.rss_reference_invocations, args.rss_every, args.rss_warmup
+        )
+    return {"rss": measure_rss([c for c in clients if c.name != "floor"], plan)}
+
+
+def _emulator(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    # The emulator starts each runtime; env(1) gives it the client's PYTHONPATH.
+    commands = {c.name: ["env", f"PYTHONPATH={c.pythonpath}", *c.argv(ECHO)] for c in clients}
+    return {"end_to_end": measure_emulator(HERE, commands, 20 if args.quick else 400)}
+
+
+RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
+    "hot": _hot,
+    "cold": _cold,
+    "apps": _apps,
+    "rss": _rss,
+    "emulator": _emulator,
+}
+
+
+def run_suite(suite: str, clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one suite and write its JSON and markdown; the results, with their goals."""
+    began, load = time.time(), os.getloadavg()[0]
+    results: dict[str, Any] = {"suite": suite, "clients": {c.name: c.shown() for c in clients}}
+    results.update(RUNNERS[suite](clients, args))
+    results["meta"] = {
+        "quick": args.quick,
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(began)),
+        "seconds": round(time.time() - began, 1),
+        "load_before": load,
+        "load_after": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    results["goals"] = verdicts(suite, results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{suite}.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = suite_markdown(results)
+    (args.out / f"{suite}.md").write_text(text)
+    print(text)
+    return results
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny runs: checks the harness only")
-    parser.add_argument("--client", action="append", default=[], metavar="NAME=COMMAND")
-    parser.add_argument("--reps", type=int, default=9, help="warm repetitions per client (9)")
-    parser.add_argument("--cold-runs", type=int, default=20, help="cold starts per client (20)")
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="event sizes in bytes")
-    parser.add_argument("--no-emulator", action="store_true", help="skip the end-to-end runs")
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="results folder")
-    return parser.parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--only", default=",".join(SUITES), help="suites to run, comma-separated (all)")
+    add("--quick", action="store_true", help="tiny runs: checks the harness only")
+    add("--baseline", type=Path, metavar="PATH", help="also measure ric of this tree")
+    add(
+        "--client",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND",
+        help="measure these instead of ric, awslambdaric and floor",
+    )
+    add("--reps", type=int, default=9, help="hot: warm repetitions per client (9)")
+    add("--sizes", default=",".join(map(str, SIZES)), help="hot: event sizes in bytes")
+    add("--cold-runs", type=int, default=20, help="cold: starts per client (20)")
+    add("--app-runs", type=int, default=20, help="apps: starts per client and app (20)")
+    add("--gc-runs", type=int, default=5, help="apps: probed starts per client and app (5)")
+    add("--rss-invocations", type=int, default=300_000, help="rss: ric's invocations (300000)")
+    add(
+        "--rss-reference-invocations",
+        type=int,
+        default=150_000,
+        help="rss: the other clients' invocations (150000)",
+    )
+    add("--rss-every", type=int, default=50_000, help="rss: invocations between samples (50000)")
+    add("--rss-warmup", type=int, default=50_000, help="rss: samples before this are not fitted")
+    add("--out", type=Path, default=HERE / "results", help="results folder")
+    args = parser.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(SUITES)
+    if unknown:
+        parser.error(f"--only: no suite {', '.join(sorted(unknown))} (suites: {', '.join(SUITES)})")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    named = dict(item.split("=", 1) for item in args.client) or CLIENTS
-    clients = {n: shlex.split(c.format(handler="handlers.echo")) for n, c in named.items()}
-    scale = 0.01 if args.quick else 1.0
+    clients = [named_client(spec) for spec in args.client] or default_clients()
     # Installed packages come with compiled bytecode; so must the code measured here.
-    compileall.compile_dir(str(HERE.parent / "ric"), quiet=1)
-    results: dict[str, Any] = {"clients": {n: " ".join(c) for n, c in clients.items()}}
-    results["cold"] = cold(clients, args.cold_runs)
-    results["warm"] = {
-        str(size): warm(clients, size, args.reps, scale) for size in map(int, args.sizes.split(","))
-    }
-    if "ric" in clients:
-        results["ric_imports"] = import_breakdown(clients["ric"])
-    if not args.no_emulator:
-        results["end_to_end"] = measure_emulator(HERE, clients, 20 if args.quick else 400)
-    results["goals"] = goals(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    table = write_table(results, args.out / "latest.md")
-    print(table)
-    if not write_chart(results, args.out / "latest.png"):
-        print("no chart: matplotlib is not installed (pip install -e '.[benchmark]')")
+    compile_tree(ROOT / "ric")
+    with tempfile.TemporaryDirectory(prefix="ric-baseline-") as workdir:
+        if args.baseline is not None:
+            after_ric = next((i + 1 for i, c in enumerate(clients) if c.name == "ric"), 0)
+            clients.insert(after_ric, baseline_client(args.baseline, Path(workdir)))
+        for suite in SUITES:
+            if suite in args.only.split(","):
+                run_suite(suite, clients, args)
+    if not write_latest(args.out):
+        print("no chart: matplotlib is not installed (the benchmark extra, see README)")
     return 0
 
 

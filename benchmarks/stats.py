@@ -1,0 +1,116 @@
+"""The harness's arithmetic and parsing, without I/O: medians, ratios, growth, probe records."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+__all__ = [
+    "GcRecord",
+    "growth_per_100k",
+    "median",
+    "parse_gc_record",
+    "parse_importtime",
+    "percentile",
+    "ratio",
+    "rotated",
+    "slope",
+]
+
+
+def median(values: Sequence[float]) -> float:
+    """The median, or 0.0 for no values (a client that never answered)."""
+    return float(statistics.median(values)) if values else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The value at fraction ``q`` of the sorted values (nearest rank, no interpolation)."""
+    if not values:
+        return 0.0
+    if q == 0.5:
+        return median(values)
+    ordered = sorted(values)
+    return float(ordered[min(int(q * len(ordered)), len(ordered) - 1)])
+
+
+def rotated(items: Sequence[T], shift: int) -> list[T]:
+    """``items`` starting at ``shift`` (mod their number): round ``i`` of an interleaved
+    series starts with a different client, so none always runs first (or right after
+    the same other one)."""
+    if not items:
+        return []
+    start = shift % len(items)
+    return [*items[start:], *items[:start]]
+
+
+def ratio(value: float | None, base: float | None) -> float | None:
+    """``value / base``, or None when either is missing or the base is zero."""
+    if value is None or not base:
+        return None
+    return value / base
+
+
+def slope(points: Sequence[tuple[float, float]]) -> float | None:
+    """Least-squares slope of y over x; None for fewer than two distinct x."""
+    if len({x for x, _ in points}) < 2:
+        return None
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    variance = sum((x - mean_x) ** 2 for x, _ in points)
+    return covariance / variance
+
+
+def growth_per_100k(samples: Sequence[tuple[int, int]], warmup: int) -> float | None:
+    """KiB of RSS gained per 100,000 invocations, fitted over the samples from ``warmup`` on.
+
+    ``samples`` are (invocations served, RSS KiB). The first invocations fill
+    caches and free lists, so they are left out of the fit.
+    """
+    fitted = slope([(n, kib) for n, kib in samples if n >= warmup])
+    return None if fitted is None else fitted * 100_000
+
+
+@dataclass(frozen=True)
+class GcRecord:
+    """What ``gc_probe.py`` wrote: the collector's work so far in the probed process."""
+
+    collections: tuple[int, int, int]  # by generation
+    gc_ns: int  # wall time inside collections
+    collected: int  # objects freed
+
+    @property
+    def gc_ms(self) -> float:
+        return self.gc_ns / 1e6
+
+
+def parse_gc_record(text: str) -> GcRecord:
+    """A record line: ``gen0 gen1 gen2 nanoseconds collected``; an empty file is no work."""
+    fields = text.split()
+    if not fields:
+        return GcRecord((0, 0, 0), 0, 0)
+    if len(fields) != 5 or not all(f.isdigit() and f.isascii() for f in fields):
+        raise ValueError(f"not a gc probe record: {text!r}")
+    gen0, gen1, gen2, gc_ns, collected = map(int, fields)
+    return GcRecord((gen0, gen1, gen2), gc_ns, collected)
+
+
+def parse_importtime(stderr: str, top: int) -> list[dict[str, object]]:
+    """The ``top`` costliest imports in ``-X importtime`` output, by cumulative time."""
+    rows: list[tuple[int, int, str]] = []
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[0].startswith("import time:"):
+            continue
+        self_us, cumulative = parts[0].split(":", 1)[1].strip(), parts[1].strip()
+        if self_us.isdigit() and cumulative.isdigit():
+            rows.append((int(cumulative), int(self_us), parts[2].strip()))
+    rows.sort(key=lambda row: -row[0])
+    return [
+        {"module": module, "self_us": self_us, "cumulative_us": cumulative}
+        for cumulative, self_us, module in rows[:top]
+    ]
