@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
+import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from emulator.http import HttpServer
 
-__all__ = ["Served", "read_until_closed", "responses"]
+__all__ = [
+    "Served",
+    "new_loop",
+    "read_until",
+    "read_until_closed",
+    "read_until_gone",
+    "reset",
+    "responses",
+]
 
 
 class _Collect(logging.Handler):
@@ -32,11 +42,13 @@ class _Collect(logging.Handler):
 class Served:
     """``with Served(handler, **server_options) as served:`` serves on 127.0.0.1, port 0."""
 
-    def __init__(self, handler: Any, host: str = "127.0.0.1", **options: Any) -> None:
+    def __init__(
+        self, handler: Any, host: str = "127.0.0.1", loop: str = "asyncio", **options: Any
+    ) -> None:
         self._handler = handler
         self._host = host
         self._options = options
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_loop(loop)
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._log = _Collect()
         self.server: HttpServer | None = None
@@ -83,6 +95,15 @@ class Served:
         return socket.create_connection((self._host, self.port), timeout=timeout)
 
 
+def new_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """An asyncio loop, or uvloop's (whose transports are not asyncio.Transport)."""
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def read_until_closed(sock: socket.socket) -> bytes:
     """Everything the server sends until it closes its side."""
     data = bytearray()
@@ -91,8 +112,33 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return bytes(data)
 
 
-def responses(data: bytes) -> Iterator[bytes]:
-    """The status lines in ``data``, in order."""
-    for line in data.split(b"\r\n"):
-        if line.startswith(b"HTTP/1."):
-            yield line
+def read_until(sock: socket.socket, marker: bytes) -> bytes:
+    """What the server sends, up to and including ``marker``; an error if it closes first."""
+    data = bytearray()
+    while marker not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before {marker!r}: {bytes(data)!r}"
+        data += chunk
+    return bytes(data)
+
+
+def read_until_gone(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes or resets the connection."""
+    data = bytearray()
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return bytes(data)
+
+
+def reset(sock: socket.socket) -> None:
+    """Close with a reset, as a client that dies does: the server sees the connection lost."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def responses(data: bytes) -> list[bytes]:
+    """The status lines in ``data``, in order (the tests' bodies hold none)."""
+    return re.findall(rb"HTTP/1\.[01] \d{3} [^\r\n]*", data)
