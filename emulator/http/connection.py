@@ -22,6 +22,7 @@ from typing import Any, cast
 import h11
 
 from emulator.http.body import BodyQueue
+from emulator.http.head import address, fields, head_size
 from emulator.http.messages import (
     BodyTooLarge,
     ConnectionInfo,
@@ -84,8 +85,8 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not derive from asyncio.Transport; they behave as one.
         self._transport = cast(asyncio.Transport, transport)
-        self._peer = _address(transport.get_extra_info("peername"))
-        local = _address(transport.get_extra_info("sockname"))
+        self._peer = address(transport.get_extra_info("peername"))
+        local = address(transport.get_extra_info("sockname"))
         if self._accept is not None and not self._accept(ConnectionInfo(self._peer, local)):
             self._closing = True
             self._transport.abort()
@@ -247,31 +248,26 @@ class Connection(asyncio.Protocol):
             self._body.put(event.data)
         elif isinstance(event, h11.EndOfMessage):
             assert self._body is not None
-            self._body.end(_fields(event.headers))
+            self._body.end(fields(event.headers))
         elif isinstance(event, h11.ConnectionClosed):
             self._peer_done = True  # a request that came before is still answered
             self._wake()
 
     def _head(self, event: h11.Request) -> None:
         self._disarm()
-        if _head_size(event) > self._limits.max_head:
+        if head_size(event) > self._limits.max_head:
             # h11 only measures a head still incomplete: one that came whole is measured here.
             self._fail(431, "bad request: the request head is too large")
             return
-        headers = _fields(event.headers)
+        headers = fields(event.headers)
         if "content-length" in headers and "transfer-encoding" in headers:
             # RFC 9112 section 6.1: such a request may smuggle another; refuse and close.
             self._fail(400, "bad request: both Content-Length and Transfer-Encoding")
             return
-        try:
-            target = event.target.decode("ascii")
-        except UnicodeDecodeError:
-            self._fail(400, "bad request: the request target is not ASCII")
-            return
         self._body = BodyQueue(self._limits.body_timeout_s, self._flow, self.abort, self._continue)
         self._ready = Request(
             event.method.decode("ascii"),
-            target,
+            event.target.decode("ascii"),  # h11 allows visible ASCII only (RFC 9112 3.2)
             headers,
             http_version=event.http_version.decode("ascii"),
             peer=self._peer,
@@ -357,25 +353,3 @@ class Connection(asyncio.Protocol):
     def _out(self) -> Output:
         assert self._output is not None, "not connected"
         return self._output
-
-
-def _fields(raw: Any) -> dict[str, str]:
-    """Header or trailer fields: names lower-cased by h11, repeats joined (RFC 9110 5.3)."""
-    fields: dict[str, str] = {}
-    for name, value in raw:
-        key = name.decode("latin-1")
-        text = value.decode("utf-8", "replace")
-        fields[key] = f"{fields[key]}, {text}" if key in fields else text
-    return fields
-
-
-def _head_size(event: h11.Request) -> int:
-    fields = sum(len(name) + len(value) + 4 for name, value in event.headers.raw_items())
-    return len(event.method) + len(event.target) + 12 + fields
-
-
-def _address(value: object) -> tuple[str, int] | None:
-    # IPv6 addresses come with flow info and scope id: host and port are enough.
-    if isinstance(value, tuple) and len(value) >= 2:
-        return str(value[0]), int(value[1])
-    return None
