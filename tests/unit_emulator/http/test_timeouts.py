@@ -90,14 +90,19 @@ SERVER = textwrap.dedent(
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await server.stop()
 
-    asyncio.run(main())
+    if sys.argv[1] == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
     """
 )
 
 
-def test_silent_connections_beyond_the_descriptor_limit_are_closed_then_served() -> None:
+def test_silent_connections_beyond_the_descriptor_limit_are_closed_then_served(loop: str) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVER],
+        [sys.executable, "-c", SERVER, loop],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # asyncio logs each accept() that failed with EMFILE
