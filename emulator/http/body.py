@@ -30,7 +30,7 @@ class BodyQueue:
         self._on_timeout = on_timeout
         self._on_start = on_start
         self._chunks: deque[bytes] = deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[bool] | None = None  # True: more came; False: timed out
         self.size = 0
         self.ended = False
         self.trailers: dict[str, str] = {}
@@ -61,15 +61,22 @@ class BodyQueue:
         return chunk
 
     async def _wait(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(self._timeout_s, self._expire, waiter)
         try:
-            await asyncio.wait_for(self._waiter, self._timeout_s)
-        except asyncio.TimeoutError:
-            self._on_timeout()
-            raise TimeoutError(f"no request body bytes for {self._timeout_s} s") from None
+            if not await waiter:
+                self._on_timeout()
+                raise TimeoutError(f"no request body bytes for {self._timeout_s} s")
         finally:
+            timer.cancel()
             self._waiter = None
+
+    @staticmethod
+    def _expire(waiter: asyncio.Future[bool]) -> None:
+        if not waiter.done():
+            waiter.set_result(False)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+            self._waiter.set_result(True)

@@ -38,8 +38,8 @@ __all__ = ["Connection"]
 
 logger = logging.getLogger("emulator.http")
 
-# Held input is handed to h11 in slices of this size, so that h11 never holds
-# more than one slice beyond a request it has paused on.
+# Input held while h11 is paused goes to it in slices of this size, so that
+# h11 never holds more than one slice beyond the next request it pauses on.
 _SLICE = 64 * 1024
 # How long a half-closed connection drops input before it is closed.
 _LINGER_S = 2.0
@@ -103,10 +103,15 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return  # lingering: what the peer still sends is dropped
-        self._pending += data
-        if self._timer_kind == "idle":  # the first byte of a head
+        if self._pending or self._paused:
+            self._pending += data
+            self._feed()
+        else:  # h11 takes it whole: past a pause it holds at most this one read
+            self._h11.receive_data(data)
+            self._pump()
+            self._flow()
+        if self._timer_kind == "idle":  # a head began and is not whole yet
             self._arm("header", self._limits.header_timeout_s, self._header_expired)
-        self._feed()
 
     def eof_received(self) -> bool:
         if self._closing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import cached_property
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from emulator.http.body import BodyQueue
@@ -36,9 +37,6 @@ class Request:
         self.target = target
         self.http_version = http_version
         self.headers = {} if headers is None else headers
-        parts = urlsplit(target)
-        self.path = unquote(parts.path)
-        self.query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         self.peer = peer
         length = self.headers.get("content-length")
         self.content_length = int(length) if length is not None else None
@@ -47,6 +45,17 @@ class Request:
         self._max_body = max_body
         self._body = body if source is None else None
         self._taken = False  # stream() or read() began on the source
+
+    @cached_property
+    def path(self) -> str:
+        """The target's path, percent-decoded."""
+        return unquote(urlsplit(self.target).path)
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        """The target's query; a name given twice has its last value."""
+        items = parse_qs(urlsplit(self.target).query).items()
+        return {key: values[-1] for key, values in items}
 
     async def read(self, limit: int | None = None) -> bytes:
         """The whole body; past ``limit`` (default: the server's max_body) BodyTooLarge.
