@@ -19,7 +19,7 @@ from collections.abc import Callable
 from emulator.config import FunctionConfig
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
-from emulator.http import HttpServer, Request, Response, json_response
+from emulator.http import BodyTooLarge, HttpServer, Request, Response, json_response
 from emulator.logs import LogSink, end_line, report_line, start_line
 from emulator.process import RuntimeProcess, peak_rss_mb
 from emulator.state import Held, Invocation, Outcome
@@ -232,7 +232,7 @@ class Environment:
         if (match := _POST.match(path)) and method == "POST":
             return await self._post(match.group(1), match.group(2), request)
         if path == f"{PREFIX}/init/error" and method == "POST":
-            return self._init_error(request)
+            return await self._init_error(request)
         if path == f"{PREFIX}/restore/next" and method == "GET":
             return Response(200)  # no snapshot here: "restored" at once
         if (answer := await self._extensions.route(request, self.init_ms is not None)) is not None:
@@ -280,19 +280,24 @@ class Environment:
         return headers
 
     async def _post(self, request_id: str, kind: str, request: Request) -> Response:
+        # Read before the invocation is looked up: nothing else runs between that and the record.
+        body, too_large, size = b"", False, None
+        try:
+            body = await request.read(RESPONSE_LIMIT)
+        except BodyTooLarge as exc:  # refused unread; a chunked post counts what had come
+            too_large, size = True, exc.size
         invocation = self._held.posted(request_id)
-        too_large = len(request.body) > RESPONSE_LIMIT
         if too_large:
             message = (
-                f"Response payload size ({len(request.body)} bytes) exceeded maximum allowed "
+                f"Response payload size ({size} bytes) exceeded maximum allowed "
                 f"payload size ({RESPONSE_LIMIT} bytes)."
             )
             outcome = function_error("too_large", "Function.ResponseSizeTooLarge", message)
         elif kind == "response":
             content_type = request.headers.get("content-type", "application/json")
-            outcome = Outcome("response", request.body, content_type)
+            outcome = Outcome("response", body, content_type)
         else:
-            outcome = Outcome("error", request.body, function_error="Unhandled")
+            outcome = Outcome("error", body, function_error="Unhandled")
         # Recorded at once: the deadline no longer applies, and a second post is refused.
         self._held.answered(invocation, outcome)
         if self._process is not None:
@@ -306,16 +311,17 @@ class Environment:
             )
         return _ACCEPTED
 
-    def _init_error(self, request: Request) -> Response:
+    async def _init_error(self, request: Request) -> Response:
         if self.init_ms is not None:
             raise ApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        body = await request.read()
         self.init_ms = (time.monotonic() - self._started) * 1000
         error_type = request.headers.get("lambda-runtime-function-error-type", "Runtime.Unknown")
         self._log(
             f"INIT_REPORT Init Duration: {self.init_ms:.2f} ms\tPhase: init\t"
             f"Status: error\tError Type: {error_type}"
         )
-        self._fail_all(Outcome("init_error", request.body, function_error="Unhandled"))
+        self._fail_all(Outcome("init_error", body, function_error="Unhandled"))
         return _ACCEPTED
 
 

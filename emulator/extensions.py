@@ -16,7 +16,7 @@ import json
 import uuid
 
 from emulator.errors import ApiError
-from emulator.http import Request, Response, json_response
+from emulator.http import BodyTooLarge, Request, Response, json_response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ __all__ = ["EXTENSION_PREFIX", "Extensions"]
 EXTENSION_PREFIX = "/2020-01-01/extension"
 H_NAME = "lambda-extension-name"
 H_IDENTIFIER = "lambda-extension-identifier"
+# A registration is a short list of event names: anything near this is not one.
+_REGISTER_LIMIT = 64 * 1024
 
 
 class Extensions:
@@ -41,7 +43,7 @@ class Extensions:
         """The answer to an Extensions API request, or None for another API's path."""
         path, method = request.path, request.method
         if path == f"{EXTENSION_PREFIX}/register" and method == "POST":
-            return self._register(request, initialized)
+            return await self._register(request, initialized)
         if path == f"{EXTENSION_PREFIX}/event/next" and method == "GET":
             self._known(request)
             await self._closed.wait()  # no events: the environment ends first
@@ -51,15 +53,15 @@ class Extensions:
     def close(self) -> None:
         self._closed.set()
 
-    def _register(self, request: Request, initialized: bool) -> Response:
+    async def _register(self, request: Request, initialized: bool) -> Response:
         if initialized:
             raise ApiError(403, "InvalidStateTransition", "Extensions register during init")
         name = request.headers.get(H_NAME, "")
         if not name:
             raise ApiError(400, "InvalidRequest", "Lambda-Extension-Name header is missing")
         try:
-            events = json.loads(request.body)["events"]
-        except (ValueError, KeyError, TypeError):
+            events = json.loads(await request.read(_REGISTER_LIMIT))["events"]
+        except (BodyTooLarge, ValueError, KeyError, TypeError):
             raise ApiError(400, "InvalidRequest", 'expected a body like {"events": []}') from None
         if events:
             message = f"this emulator delivers no extension events; {name} asked for {events}"

@@ -16,7 +16,7 @@ import re
 import uuid
 
 from emulator.errors import ApiError
-from emulator.http import Request, Response, json_response
+from emulator.http import BodyTooLarge, Request, Response, json_response
 from emulator.logs import tail
 from emulator.service import FunctionService
 from emulator.state import Invocation
@@ -64,7 +64,7 @@ class InvokeApi:
         log_type = request.headers.get("x-amz-log-type", "None")
         if log_type not in ("None", "Tail"):
             raise _invalid("X-Amz-Log-Type", log_type, ("None", "Tail"))
-        payload = _payload(request.body, ASYNC_LIMIT if invocation_type == "Event" else SYNC_LIMIT)
+        payload = await _payload(request, ASYNC_LIMIT if invocation_type == "Event" else SYNC_LIMIT)
         client_context = _client_context(request.headers.get("x-amz-client-context"))
         common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", "$LATEST")]
         if invocation_type == "DryRun":
@@ -121,13 +121,15 @@ def _invoked_arn(arn: str, qualifier: str | None) -> str:
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def _payload(body: bytes, limit: int) -> bytes:
-    if len(body) > limit:
+async def _payload(request: Request, limit: int) -> bytes:
+    try:
+        body = await request.read(limit)  # refused before it is buffered
+    except BodyTooLarge:
         raise ApiError(
             413,
             "RequestEntityTooLargeException",
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
-        )
+        ) from None
     if not body:
         return b"{}"  # an invoke without a payload hands the function an empty object
     try:

@@ -102,7 +102,8 @@ def test_expect_100_continue_is_answered_before_the_body(tmp_path: Path) -> None
         host, port = emulator.url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             sock.sendall(
-                b"POST /2015-03-31/functions/nope/invocations HTTP/1.1\r\nHost: x\r\n"
+                # A function that exists: the 100 comes when the Invoke API reads the body.
+                b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\n"
                 b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
             )
             interim = sock.recv(4096)

@@ -12,7 +12,7 @@ from emulator.http import HttpServer, Request, Response
 async def echo(request: Request) -> Response:
     if request.path == "/wait":
         await asyncio.sleep(0.05)
-    body = f"{request.method} {request.path} {request.body.decode()}".encode()
+    body = f"{request.method} {request.path} {(await request.read()).decode()}".encode()
     return Response(200, [("Content-Type", "text/plain")], body)
 
 
