@@ -1,6 +1,7 @@
 """A local AWS Lambda: the Invoke API for callers, the Runtime API for runtimes.
 
-``python -m emulator --help`` for the command line. The exception tree::
+``python -m emulator --help`` for the command line; ``emulator.app`` draws how the
+packages fit together. The exception tree::
 
     EmulatorError              errorType and HTTP status of the answer
     ├── ConfigError            bad command line or config file (never an answer)

@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         sys.stderr.write(f"emulator: error: {exc}\n")
         return 2
-    from emulator.server import run
+    from emulator.app import run
 
     try:
         _event_loop_runner()(run(config))

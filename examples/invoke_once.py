@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from emulator.app import Emulator
 from emulator.config import EmulatorConfig, FunctionConfig, bootstrap_command
-from emulator.server import Emulator
 
 # The example's own folder is the function's code: this works from a checkout
 # and with the package installed from a wheel, from any working directory.

@@ -36,7 +36,7 @@ def lambda_client(emulator: EmulatorProcess) -> Iterator[Any]:
     client.close()
 
 
-@pytest.mark.parametrize("function_name", ["echo", "echo:live", ARN, f"{ARN}:live"])
+@pytest.mark.parametrize("function_name", ["echo", "echo:$LATEST", ARN, f"{ARN}:$LATEST"])
 def test_invoke_returns_the_payload(lambda_client: Any, function_name: str) -> None:
     result = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps({"n": 1}))
     assert result["StatusCode"] == 200

@@ -33,10 +33,10 @@ def json_string_of_size(size: int) -> bytes:
     "target",
     [
         invoke_path("echo"),
-        invoke_path("echo:live"),
-        invoke_path("echo") + "?Qualifier=live",
+        invoke_path("echo:$LATEST"),
+        invoke_path("echo") + "?Qualifier=$LATEST",
         invoke_path(ARN),
-        invoke_path(f"{ARN}:live"),
+        invoke_path(f"{ARN}:$LATEST"),
         invoke_path("123456789012:function:echo"),
         invoke_path(ARN.replace(":", "%3A")),  # as boto3 sends an ARN
     ],
@@ -99,7 +99,7 @@ def error_answer(response: httpx.Response, status: int, error_type: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "identifier", ["nosuchfunction", "nosuchfunction:live", ARN[:-4] + "nosuchfunction"]
+    "identifier", ["nosuchfunction", "nosuchfunction:$LATEST", ARN[:-4] + "nosuchfunction"]
 )
 def test_an_unknown_function_is_not_found(client: httpx.Client, identifier: str) -> None:
     response = client.post(invoke_path(identifier), json={})
@@ -228,14 +228,51 @@ def test_the_context_describes_the_function_and_the_deadline(client: httpx.Clien
 
 
 @pytest.mark.parametrize(
-    "target", [invoke_path("context:live"), invoke_path("context") + "?Qualifier=live"]
+    "target", [invoke_path("context:$LATEST"), invoke_path("context") + "?Qualifier=$LATEST"]
 )
 def test_the_invoked_arn_carries_the_qualifier(client: httpx.Client, target: str) -> None:
     info = client.post(target, json={}).json()
     assert (
         info["invoked_function_arn"]
-        == "arn:aws:lambda:us-east-1:123456789012:function:context:live"
+        == "arn:aws:lambda:us-east-1:123456789012:function:context:$LATEST"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "error_type"),
+    [
+        (invoke_path("echo:live"), 404, "ResourceNotFoundException"),  # no such alias
+        (invoke_path("echo") + "?Qualifier=7", 404, "ResourceNotFoundException"),
+        (invoke_path("echo:bad%01"), 400, "ValidationException"),
+        (invoke_path("echo") + "?Qualifier=a%0Ab", 400, "ValidationException"),
+    ],
+    ids=["alias", "version", "control-character", "query-control-character"],
+)
+def test_a_qualifier_that_names_nothing_is_refused_as_lambda_does(
+    client: httpx.Client, emulator: EmulatorProcess, target: str, status: int, error_type: str
+) -> None:
+    before = len(emulator.function_lines("echo"))
+    response = client.post(target, json={})
+    error_answer(response, status, error_type)
+    assert len(emulator.function_lines("echo")) == before  # nothing ran
+
+
+def test_a_client_context_over_the_limit_is_a_400_not_a_failed_invocation(
+    client: httpx.Client,
+) -> None:
+    context = base64.b64encode(json.dumps({"custom": {"k": "v" * 100_000}}).encode()).decode()
+    response = client.post(invoke_path("echo"), json={}, headers={"X-Amz-Client-Context": context})
+    message = error_answer(response, 400, "InvalidRequestContentException")
+    assert "3583" in message
+
+
+def test_head_on_the_invoke_path_gets_an_answer(client: httpx.Client) -> None:
+    response = client.head(invoke_path("echo"))
+    assert response.status_code == 404
+    assert response.headers["x-amzn-errortype"] == "UnknownOperationException"
+    assert response.content == b""
+    # The connection is still good for the next request.
+    assert client.post(invoke_path("echo"), json={}).status_code == 200
 
 
 EXPECTED_ENV = {

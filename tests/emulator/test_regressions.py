@@ -100,11 +100,17 @@ def test_expect_100_continue_is_answered_before_the_body(tmp_path: Path) -> None
     args = ["--port", "0", "--code-dir", str(tmp_path), "app.client_context"]
     with EmulatorProcess(args, cwd=tmp_path) as emulator:
         host, port = emulator.url.removeprefix("http://").split(":")
+        head = "POST /2015-03-31/functions/{}/invocations HTTP/1.1\r\nHost: x\r\n"
+        head += "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
         with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(
-                # A function that exists: the 100 comes when the Invoke API reads the body.
-                b"POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
-            )
+            sock.sendall(head.format("function").encode())
             interim = sock.recv(4096)
+            sock.sendall(b"{}")
+            final = sock.recv(4096)
+        # A request that is refused anyway gets its final answer without the body.
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(head.format("nope").encode())
+            refused = sock.recv(4096)
     assert interim.startswith(b"HTTP/1.1 100 ")
+    assert final.startswith(b"HTTP/1.1 200 ")
+    assert refused.startswith(b"HTTP/1.1 404 ")

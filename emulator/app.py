@@ -1,0 +1,120 @@
+"""The emulator: start the Invoke API and the functions, serve, stop every environment.
+
+What is built here and how it is wired::
+
+    HttpServer ── InvokeFrontend ── FunctionService (one per function)
+                                     └── EnvironmentDriver ── Lifecycle (core)
+                                          ├── HttpServer (its Runtime API)
+                                          └── RuntimeProcess
+    EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from types import TracebackType
+
+from emulator.config import EmulatorConfig
+from emulator.core.events import EventBus, Subscriber
+from emulator.core.invocation import Ids
+from emulator.frontends.invoke import InvokeFrontend
+from emulator.functions.service import FunctionService
+from emulator.http import HttpServer
+from emulator.observe.logs import LogPrinter, Tails
+from emulator.observe.sink import LogSink
+
+__all__ = ["Emulator", "SystemClock", "run"]
+
+# At shutdown, answers owed to callers may take this long to go out.
+_ANSWER_GRACE_S = 2.0
+
+
+class SystemClock:
+    """The real clocks: ``monotonic`` for durations, ``time`` for deadlines and stamps."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+
+class Emulator:
+    """``async with Emulator(config) as emulator:`` serves until the block ends.
+
+    ``subscribers`` also get every lifecycle event (a test's, a dashboard's).
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        sink: LogSink | None = None,
+        retry_delay_s: float = 1.0,
+        subscribers: tuple[Subscriber, ...] = (),
+    ) -> None:
+        self.config = config
+        self.sink = sink or LogSink()
+        self.bus = EventBus()
+        tails = Tails()
+        everyone: list[Subscriber] = [LogPrinter(self.sink), tails, *subscribers]
+        for subscriber in everyone:
+            self.bus.subscribe(subscriber)
+        clock = SystemClock()
+        self._services = {
+            f.name: FunctionService(f, self.bus, clock, retry_delay_s) for f in config.functions
+        }
+        self._frontend = InvokeFrontend(self._services, tails, Ids(), clock)
+        self._server = HttpServer(self._frontend.handle, config.host, config.port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.address}"
+
+    async def start(self) -> None:
+        await self._server.start()
+        for service in self._services.values():
+            service.start()
+
+    async def stop(self) -> None:
+        """Answer every caller first, then stop the environments."""
+        self._frontend.closing = True
+        for service in self._services.values():
+            service.shutdown()
+        await self._server.stop(_ANSWER_GRACE_S)
+        await asyncio.gather(*(service.close() for service in self._services.values()))
+        await self._frontend.close()
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+async def run(config: EmulatorConfig, sink: LogSink | None = None) -> None:
+    """Serve until SIGINT or SIGTERM, then shut every environment down."""
+    sink = sink or LogSink()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        async with Emulator(config, sink) as emulator:
+            names = ", ".join(f.name for f in config.functions)
+            sink.write(f"emulator: listening on {emulator.url} (functions: {names})\n")
+            await stopping.wait()
+            sink.write("emulator: shutting down\n")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):
+                loop.remove_signal_handler(signum)
+        sink.close()

@@ -1,0 +1,132 @@
+"""The Invoke API (2015-03-31) over HTTP: requests to invocations, outcomes to answers.
+
+"Invoke", Lambda API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
+from emulator.core.lifecycle import Clock
+from emulator.core.placement import Throttled
+from emulator.errors import ApiError
+from emulator.functions.service import FunctionService
+from emulator.http import BodyTooLarge, Request, Response, json_response
+from emulator.observe.logs import Tails
+from emulator.protocols import invoke_api
+from emulator.protocols.invoke_api import InvocationType, InvokeRequest
+
+__all__ = ["InvokeFrontend"]
+
+_VERSION = "$LATEST"
+
+
+class InvokeFrontend:
+    """Answers Invoke API requests with the functions' services."""
+
+    def __init__(
+        self, services: Mapping[str, FunctionService], tails: Tails, ids: Ids, clock: Clock
+    ) -> None:
+        self._services = services
+        self._tails = tails
+        self._ids = ids
+        self._clock = clock
+        self._background: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    async def handle(self, request: Request) -> Response:
+        request_id = self._ids.request_id()
+        try:
+            return await self._invoke(request, request_id)
+        except ApiError as exc:
+            return json_response(
+                exc.status,
+                invoke_api.error_body(exc),
+                ("X-Amzn-ErrorType", exc.error_type),
+                ("X-Amzn-RequestId", request_id),
+            )
+
+    async def close(self) -> None:
+        """Wait for the asynchronous invocations in progress (they end at shutdown)."""
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _invoke(self, request: Request, request_id: str) -> Response:
+        wanted = invoke_api.parse(request.method, request.path, request.query, request.headers)
+        service = self._service(wanted)
+        try:
+            body = await request.read(wanted.limit)
+        except BodyTooLarge:
+            raise invoke_api.too_large(wanted.limit) from None
+        payload = invoke_api.payload(body)
+        common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", _VERSION)]
+        if wanted.invocation_type is InvocationType.DRY_RUN:
+            return Response(204, common)
+        if self.closing:
+            raise _shutting_down()
+        invocation = self._invocation(wanted, request_id, payload, service)
+        if wanted.invocation_type is InvocationType.EVENT:
+            task = asyncio.ensure_future(service.invoke_async(invocation))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return Response(202, common)
+        # Shielded: a caller that hangs up never leaves an environment wedged.
+        outcome, tail = await asyncio.shield(asyncio.ensure_future(self._run(service, invocation)))
+        return self._answer(outcome, tail, common)
+
+    def _service(self, wanted: InvokeRequest) -> FunctionService:
+        service = self._services.get(wanted.name)
+        if service is None:
+            raise invoke_api.not_found(wanted.name, None)
+        if wanted.qualifier not in (None, _VERSION):
+            # No versions or aliases are published here: only $LATEST exists.
+            raise invoke_api.not_found(wanted.name, wanted.qualifier)
+        return service
+
+    def _invocation(
+        self, wanted: InvokeRequest, request_id: str, payload: bytes, service: FunctionService
+    ) -> Invocation:
+        arn = service.function.arn
+        if wanted.qualifier is not None:
+            arn = f"{arn}:{wanted.qualifier}"  # the ARN the caller used
+        return Invocation(
+            request_id,
+            payload,
+            self._ids.trace_id(self._clock.time()),
+            self._ids.request_id(),
+            function_arn=arn,
+            client_context=wanted.client_context,
+            tenant_id=wanted.tenant_id,
+            tail=wanted.tail,
+        )
+
+    async def _run(
+        self, service: FunctionService, invocation: Invocation
+    ) -> tuple[Outcome | Throttled, str | None]:
+        outcome = await service.invoke(invocation)
+        tail = self._tails.take(invocation.request_id) if invocation.tail else None
+        return outcome, tail
+
+    def _answer(
+        self, outcome: Outcome | Throttled, tail: str | None, common: list[tuple[str, str]]
+    ) -> Response:
+        if isinstance(outcome, Throttled):
+            raise ApiError(
+                429,
+                "TooManyRequestsException",
+                f"Rate Exceeded. The function is at its concurrency limit of {outcome.limit}",
+            )
+        if outcome.kind is OutcomeKind.SHUTDOWN:
+            raise _shutting_down()
+        headers = [("Content-Type", outcome.content_type), *common]
+        if outcome.function_error is not None:
+            headers.append(("X-Amz-Function-Error", outcome.function_error))
+        if tail is not None:
+            headers.append(("X-Amz-Log-Result", tail))
+        return Response(200, headers, outcome.body)
+
+
+def _shutting_down() -> ApiError:
+    # As Lambda answers a failure of its own: a 5xx the caller may retry elsewhere.
+    return ApiError(503, "ServiceException", "The emulator is shutting down")

@@ -1,0 +1,105 @@
+"""The Runtime API (2018-06-01) as the emulator serves it: routes, headers, answers.
+
+Reference: "Using the Lambda runtime API for custom runtimes"
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from dataclasses import dataclass
+
+from emulator.core.invocation import Invocation
+from emulator.core.lifecycle import PostAnswer
+
+__all__ = [
+    "ACCEPTED_BODY",
+    "H_ERROR_TYPE",
+    "PREFIX",
+    "Route",
+    "RouteKind",
+    "answer",
+    "error_body",
+    "event_headers",
+    "route",
+]
+
+PREFIX = "/2018-06-01/runtime"
+_POST = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
+# "Invocation error", "Initialization error": the request header naming the error.
+H_ERROR_TYPE = "lambda-runtime-function-error-type"
+ACCEPTED_BODY = b'{"status":"OK"}'
+
+
+class RouteKind(enum.Enum):
+    NEXT = "next"  # GET invocation/next ("Next invocation")
+    RESPONSE = "response"  # POST invocation/{id}/response ("Invocation response")
+    ERROR = "error"  # POST invocation/{id}/error ("Invocation error")
+    INIT_ERROR = "init_error"  # POST init/error ("Initialization error")
+    RESTORE_NEXT = "restore_next"  # GET restore/next ("After restore", SnapStart)
+    OTHER = "other"  # not the Runtime API's
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: RouteKind
+    request_id: str = ""
+
+
+def route(method: str, path: str) -> Route:
+    """Which Runtime API endpoint ``method path`` is."""
+    if method == "GET" and path == f"{PREFIX}/invocation/next":
+        return Route(RouteKind.NEXT)
+    if method == "POST" and (match := _POST.match(path)):
+        kind = RouteKind.RESPONSE if match.group(2) == "response" else RouteKind.ERROR
+        return Route(kind, match.group(1))
+    if method == "POST" and path == f"{PREFIX}/init/error":
+        return Route(RouteKind.INIT_ERROR)
+    if method == "GET" and path == f"{PREFIX}/restore/next":
+        return Route(RouteKind.RESTORE_NEXT)
+    return Route(RouteKind.OTHER)
+
+
+def event_headers(
+    invocation: Invocation, deadline_ms: int, function_arn: str
+) -> list[tuple[str, str]]:
+    """The answer to ``GET /next``: "Next invocation", response headers."""
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+        ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
+        ("Lambda-Runtime-Invoked-Function-Arn", invocation.function_arn or function_arn),
+        ("Lambda-Runtime-Trace-Id", invocation.trace_id),
+        ("Lambda-Runtime-Invocation-Id", invocation.invocation_id),
+    ]
+    if invocation.client_context is not None:
+        headers.append(("Lambda-Runtime-Client-Context", invocation.client_context))
+    if invocation.tenant_id is not None:
+        # Tenant isolation mode ("Lambda tenant isolation" in the developer guide).
+        headers.append(("Lambda-Runtime-Aws-Tenant-Id", invocation.tenant_id))
+    return headers
+
+
+def error_body(error_type: str, message: str) -> bytes:
+    """The Runtime API's own error answers: ``{"errorMessage", "errorType"}``."""
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+_REFUSALS = {
+    PostAnswer.UNKNOWN_REQUEST_ID: (400, "InvalidRequestID", "Invalid request ID: {id!r}"),
+    PostAnswer.ALREADY_ENDED: (403, "InvalidStateTransition", "State transition is not allowed"),
+    PostAnswer.TIMED_OUT: (410, "InvocationTimedOut", "Invocation has already timed out"),
+}
+
+
+def answer(post: PostAnswer, request_id: str, limit: int) -> tuple[int, bytes]:
+    """Status and body of the Runtime API's answer to a post."""
+    if post is PostAnswer.ACCEPTED:
+        return 202, ACCEPTED_BODY
+    if post is PostAnswer.TOO_LARGE:
+        message = f"Exceeded maximum allowed payload size ({limit} bytes)."
+        return 413, error_body("RequestEntityTooLarge", message)
+    status, error_type, message = _REFUSALS[post]
+    return status, error_body(error_type, message.format(id=request_id))
