@@ -79,7 +79,7 @@ class EnvironmentDriver:
         self._server = HttpServer(self._route, accept=self._accept)
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
-        self._waiters: dict[int, asyncio.Future[HandOut]] = {}
+        self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
         self._callers: dict[str, asyncio.Future[Outcome]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._peers: dict[tuple[str, int], int | None] = {}
@@ -252,25 +252,39 @@ class EnvironmentDriver:
 
     async def _next(self, request: Request) -> Response:
         waiter = next(self._numbers)
-        future: asyncio.Future[HandOut] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[HandOut | None] = asyncio.get_running_loop().create_future()
         self._waiters[waiter] = future
         pid = self._peers.get(request.peer) if request.peer is not None else None
         self._apply(self.core.next_requested(waiter, pid))
+        # A runtime that went (a worker killed while it waited) is never handed an event.
+        request.when_peer_gone(lambda: self._peer_left(waiter, future))
         try:
             handout = await future
         except asyncio.CancelledError:
-            # The connection went away: a waiter that was handed an event puts it back.
-            if future.done() and not future.cancelled():
-                self._apply(self.core.not_delivered(future.result().invocation.request_id))
-            else:
-                self._waiters.pop(waiter, None)
-                self._apply(self.core.waiter_gone(waiter))
+            self._left(waiter, future)
             raise
+        if handout is None or request.peer_gone:
+            self._left(waiter, future)
+            return Response(410)  # nobody reads it: the connection has gone
         invocation = handout.invocation
         headers = api.event_headers(invocation, handout.deadline_ms, self.function.arn)
         return Response(
             200, headers, invocation.payload, on_sent=lambda ok: self._sent(invocation, ok)
         )
+
+    def _peer_left(self, waiter: int, future: asyncio.Future[HandOut | None]) -> None:
+        if not future.done():  # else it was handed an event: _left puts it back
+            self._left(waiter, future)
+            future.set_result(None)
+
+    def _left(self, waiter: int, future: asyncio.Future[HandOut | None]) -> None:
+        """A waiter whose connection went: an event it was handed goes back first in line."""
+        handout = future.result() if future.done() and not future.cancelled() else None
+        if handout is not None:
+            self._apply(self.core.not_delivered(handout.invocation.request_id))
+        else:
+            self._waiters.pop(waiter, None)
+            self._apply(self.core.waiter_gone(waiter))
 
     def _sent(self, invocation: Invocation, ok: bool) -> None:
         rid = invocation.request_id

@@ -74,6 +74,7 @@ class Connection(asyncio.Protocol):
         self._stopping = False  # the server stops: close after the current response
         self._busy = False  # a request is being answered
         self._ready: Request | None = None
+        self._current: Request | None = None  # the request being answered
         self._body: BodyQueue | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -118,6 +119,8 @@ class Connection(asyncio.Protocol):
             return False  # the transport closes
         self._eof = True
         self._feed()
+        if self._current is not None:
+            self._current.peer_ended()
         return True  # half-closed: the answers owed still go out, then we close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -126,6 +129,8 @@ class Connection(asyncio.Protocol):
         if self._output is not None:
             self._output.close()
         self._registry.discard(self)
+        if self._current is not None:
+            self._current.peer_ended()
         if self._task is not None:
             self._task.cancel()
         if not self.closed.done():
@@ -158,6 +163,9 @@ class Connection(asyncio.Protocol):
         writer = ResponseWriter(self._h11, self._out, self.abort)
         while (request := await self._next_request()) is not None:
             self._busy = True
+            self._current = request
+            if self._eof:
+                request.peer_ended()
             response = await self._respond(request)
             if response is None:
                 break
@@ -167,6 +175,7 @@ class Connection(asyncio.Protocol):
             except ConnectionError:
                 break
             self._busy = False
+            self._current = None
             if not self._next_cycle():
                 break
         self._close(linger=True)

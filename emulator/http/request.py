@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -45,6 +45,27 @@ class Request:
         self._max_body = max_body
         self._body = body if source is None else None
         self._taken = False  # stream() or read() began on the source
+        self.peer_gone = False
+        self._when_gone: list[Callable[[], None]] = []
+
+    def when_peer_gone(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once the peer's side of the connection ends (now, if it has).
+
+        HTTP lets a client half-close and still read its answers; a long poll's
+        client never does, so for it the end of its input means it has gone.
+        """
+        if self.peer_gone:
+            callback()
+        else:
+            self._when_gone.append(callback)
+
+    def peer_ended(self) -> None:
+        """The connection saw the end of the peer's input, or lost the peer."""
+        if not self.peer_gone:
+            self.peer_gone = True
+            callbacks, self._when_gone = self._when_gone, []
+            for callback in callbacks:
+                callback()
 
     @cached_property
     def path(self) -> str:

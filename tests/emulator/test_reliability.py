@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -253,3 +254,44 @@ def handler(event, context):
         time.sleep(0.005)
     return event["tag"]
 """
+
+
+WORKERS = """
+import os, time
+
+def handler(event, context):
+    if event.get("dir"):  # both invocations at once: each waits for the other's file
+        open(os.path.join(event["dir"], event["tag"]), "w").close()
+        other = os.path.join(event["dir"], "b" if event["tag"] == "a" else "a")
+        deadline = time.monotonic() + 20
+        while not os.path.exists(other) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return {"pid": os.getpid(), "supervisor": os.getppid()}
+"""
+
+
+def test_an_event_never_goes_to_a_worker_that_died_waiting(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(WORKERS)
+    args = ["--port", "0", "--code-dir", str(tmp_path), "--max-concurrency", "2"]
+    with EmulatorProcess([*args, "--timeout", "20", "app.handler"], cwd=tmp_path) as emulator:
+        answers: list[dict[str, int]] = []
+        callers = [
+            threading.Thread(
+                target=lambda tag=tag: answers.append(
+                    invoke(emulator.url, {"tag": tag, "dir": str(tmp_path)}).json()
+                )
+            )
+            for tag in ("a", "b")
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(60)
+        # Both workers answered and went back to GET /next: kill them while they wait.
+        workers = {answer["pid"] for answer in answers}
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        response = invoke(emulator.url, {})
+    assert "x-amz-function-error" not in response.headers, response.content
+    assert response.json()["pid"] not in workers  # a replacement served it

@@ -50,6 +50,22 @@ def test_a_peer_that_disconnects_cancels_its_handler(loop: str) -> None:
         assert poll.cancelled.wait(10)
 
 
+def test_a_long_poll_learns_that_its_peer_closed_its_side(loop: str) -> None:
+    gone = threading.Event()
+
+    async def handler(request: Request) -> Response:
+        request.when_peer_gone(gone.set)
+        await asyncio.sleep(30)  # a long poll: its client closed, it is not cancelled
+        return Response(200)
+
+    with Served(handler, loop=loop) as served:
+        sock = served.connect()
+        sock.sendall(GET)
+        sock.shutdown(socket.SHUT_WR)  # what a killed process's socket does first
+        assert gone.wait(10)
+        sock.close()
+
+
 def test_accept_refuses_a_connection_before_anything_is_sent(loop: str) -> None:
     seen: list[ConnectionInfo] = []
     poll = LongPoll()
