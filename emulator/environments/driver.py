@@ -255,7 +255,11 @@ class EnvironmentDriver:
         future: asyncio.Future[HandOut | None] = asyncio.get_running_loop().create_future()
         self._waiters[waiter] = future
         pid = self._peers.get(request.peer) if request.peer is not None else None
+        initializing = not self.core.initialized
         self._apply(self.core.next_requested(waiter, pid))
+        if initializing and self._process is not None:
+            # Init is done: the runtime's memory now, in case it dies before the next sample.
+            self._apply(self.core.memory(*self._process.memory_mb()))
         # A runtime that went (a worker killed while it waited) is never handed an event.
         request.when_peer_gone(lambda: self._peer_left(waiter, future))
         try:
@@ -292,8 +296,6 @@ class EnvironmentDriver:
             self._apply(self.core.not_delivered(rid))
             return
         self._apply(self.core.sent(rid))
-        if self._process is not None:  # while it lives: a runtime that crashes leaves no /proc
-            self._apply(self.core.memory(*self._process.memory_mb()))
 
     async def _post(self, request_id: str, error: bool, request: Request) -> Response:
         limit = self.core.limits.response_limit

@@ -32,11 +32,13 @@ def descendants(pid: int) -> list[int]:
 
 
 def _children(pid: int) -> list[int]:
+    # Plain strings and os calls: this runs for every process at every memory sample.
+    tasks = f"/proc/{pid}/task"
     children: list[int] = []
     with contextlib.suppress(OSError):
-        for task in (_PROC / str(pid) / "task").iterdir():
-            with contextlib.suppress(OSError, ValueError):
-                children.extend(int(c) for c in (task / "children").read_text().split())
+        for task in os.listdir(tasks):
+            with contextlib.suppress(OSError, ValueError), open(f"{tasks}/{task}/children") as f:
+                children.extend(int(c) for c in f.read().split())
     return children
 
 
@@ -52,12 +54,13 @@ def start_time(pid: int) -> int | None:
 def memory_kib(pid: int) -> tuple[int, int]:
     """``(VmRSS, VmHWM)`` of one process in KiB: resident now, and at its peak."""
     rss = peak = 0
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in (_PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
                 peak = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+                break  # VmRSS comes after VmHWM
     return rss, peak
 
 

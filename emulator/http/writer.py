@@ -48,6 +48,9 @@ class Output:
             raise ConnectionResetError("the connection is closed")
         if len(pieces) == 1:
             self._transport.write(pieces[0])
+        elif sum(map(len, pieces)) <= _JOIN_LIMIT:
+            # One write, one segment: uvloop's writelines sends each piece on its own.
+            self._transport.write(b"".join(pieces))
         else:
             self._transport.writelines(pieces)
 
