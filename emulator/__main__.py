@@ -23,6 +23,7 @@ from emulator.config import (
     EmulatorConfig,
     FunctionConfig,
     bootstrap_command,
+    default,
     load_toml,
 )
 from emulator.errors import ConfigError
@@ -56,8 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=int, default=9000, help="Invoke API port (default 9000; 0: any)"
     )
-    parser.add_argument("--timeout", type=float, help="function timeout in seconds (default 3)")
-    parser.add_argument("--memory", type=int, help="memory size in MB (default 128)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help=f"function timeout in seconds (default {default('timeout_s'):g})",
+    )
+    parser.add_argument(
+        "--memory",
+        type=int,
+        help=(
+            f"memory size in MB (default {default('memory_mb')}); "
+            "a function that uses more is killed (Runtime.OutOfMemory)"
+        ),
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -71,7 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--idle-timeout",
         type=float,
-        help="seconds an environment may stay idle before it is shut down (default 600)",
+        help=(
+            "seconds an environment may stay idle before it is shut down "
+            f"(default {default('idle_s'):g})"
+        ),
     )
     parser.add_argument("--function-name", help="the function's name (default 'function')")
     parser.add_argument(
@@ -93,12 +108,14 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         split = list(argv).index("--")
         argv, command = argv[:split], list(argv[split + 1 :])
     args = _parser().parse_args(argv)
+    memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default("memory_mb"))
+    timeout = environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", default("timeout_s"))
     defaults = {
-        "memory_mb": _given(args.memory, int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 128))),
-        "timeout_s": _given(args.timeout, float(environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", 3))),
+        "memory_mb": _given(args.memory, int(memory)),
+        "timeout_s": _given(args.timeout, float(timeout)),
         "concurrency": _given(args.concurrency, DEFAULT_CONCURRENCY),
-        "max_concurrency": _given(args.max_concurrency, 1),
-        "idle_s": _given(args.idle_timeout, 600.0),
+        "max_concurrency": _given(args.max_concurrency, default("max_concurrency")),
+        "idle_s": _given(args.idle_timeout, default("idle_s")),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")

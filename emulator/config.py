@@ -22,6 +22,7 @@ __all__ = [
     "EmulatorConfig",
     "FunctionConfig",
     "bootstrap_command",
+    "default",
     "load_toml",
 ]
 
@@ -82,6 +83,11 @@ class EmulatorConfig:
         names = [f.name for f in self.functions]
         if len(set(names)) != len(names):
             raise ConfigError(f"function names must be unique: {names}")
+
+
+def default(name: str) -> Any:
+    """The default of a :class:`FunctionConfig` field: each default has this one home."""
+    return FunctionConfig.__dataclass_fields__[name].default
 
 
 def bootstrap_command(handler: str) -> tuple[str, ...]:
@@ -150,10 +156,10 @@ def _function_from_table(
         command=tuple(command) if command else bootstrap_command(handler),
         code_dir=os.path.abspath(code_dir),
         handler=handler,
-        memory_mb=int(table.get("memory", defaults.get("memory_mb", 128))),
-        timeout_s=float(table.get("timeout", defaults.get("timeout_s", 3.0))),
+        memory_mb=int(table.get("memory", defaults.get("memory_mb", default("memory_mb")))),
+        timeout_s=float(table.get("timeout", defaults.get("timeout_s", default("timeout_s")))),
         environment={str(k): str(v) for k, v in environment.items()},
         concurrency=int(table.get("concurrency", defaults.get("concurrency", DEFAULT_CONCURRENCY))),
         max_concurrency=int(table.get("max_concurrency", defaults.get("max_concurrency", 1))),
-        idle_s=float(table.get("idle_timeout", defaults.get("idle_s", 600.0))),
+        idle_s=float(table.get("idle_timeout", defaults.get("idle_s", default("idle_s")))),
     )
