@@ -173,13 +173,19 @@ def test_a_timeout_kills_drains_and_then_reports_it(clock: FakeClock) -> None:
     assert env.process_exited("signal: killed") == []
 
 
-def test_in_multi_concurrency_a_timeout_fails_only_its_invocation(clock: FakeClock) -> None:
+def two_workers(clock: FakeClock, first: str, second: str) -> Lifecycle:
+    """Two slots, each worker (pids 11 and 12) handed one of the two invocations."""
     env = make(clock, max_concurrency=2)
     env.start()
     env.next_requested(1, 11)
     env.next_requested(2, 12)
-    env.deliver(invocation("a"))
-    env.deliver(invocation("b"))
+    env.deliver(invocation(first))
+    env.deliver(invocation(second))
+    return env
+
+
+def test_in_multi_concurrency_a_timeout_fails_only_its_invocation(clock: FakeClock) -> None:
+    env = two_workers(clock, "a", "b")
     effects = env.timer_fired("deadline:a")
     assert effects == [Drain("a")]
     assert outcomes(env.drained("a", 1)) == {"a": OutcomeKind.TIMEOUT}
@@ -190,12 +196,7 @@ def test_in_multi_concurrency_a_timeout_fails_only_its_invocation(clock: FakeClo
 
 
 def test_lines_go_to_the_invocation_of_their_process_or_to_none(clock: FakeClock) -> None:
-    env = make(clock, max_concurrency=2)
-    env.start()
-    env.next_requested(1, 11)
-    env.next_requested(2, 12)
-    env.deliver(invocation("req-a"))
-    env.deliver(invocation("req-b"))
+    env = two_workers(clock, "req-a", "req-b")
 
     def owner(text: str, pid: int | None = None) -> str | None:
         (line,) = events(env.output(text, pid))
