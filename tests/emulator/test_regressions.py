@@ -82,7 +82,7 @@ def test_a_pretty_printed_client_context_is_delivered(tmp_path: Path) -> None:
     context = base64.b64encode(b'{\n  "custom": {"a": 1}\n}\n').decode()
     args = ["--port", "0", "--code-dir", str(tmp_path), "app.client_context"]
     with EmulatorProcess(args, cwd=tmp_path) as emulator:
-        response = invoke(emulator, "function", **{"X-Amz-Client-Context": context})
+        response = invoke(emulator, "function", b"{}", **{"X-Amz-Client-Context": context})
     assert response.json() == {"a": 1}
 
 

@@ -69,7 +69,10 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, in
     process.stdout.close()
 
 
-def invoke_many(url: str, function: str, numbers: range, results: list[object]) -> None:
+Result = tuple[int, object, dict[str, int]]
+
+
+def invoke_many(url: str, function: str, numbers: range, results: list[Result]) -> None:
     with httpx.Client(base_url=url, timeout=60) as client:
         for n in numbers:
             response = client.post(f"/2015-03-31/functions/{function}/invocations", json={"n": n})
@@ -84,10 +87,10 @@ def invoke_many(url: str, function: str, numbers: range, results: list[object]) 
 
 def test_thousands_of_invocations_without_error_or_growth(emulator: tuple[str, int]) -> None:
     url, pid = emulator
-    warm: list[object] = []
+    warm: list[Result] = []
     invoke_many(url, "echo", range(500), warm)
     baseline = rss_kib(pid)
-    results: list[object] = []
+    results: list[Result] = []
     threads = [
         threading.Thread(target=invoke_many, args=(url, "echo", range(i, 4000, 4), results))
         for i in range(4)
@@ -97,8 +100,8 @@ def test_thousands_of_invocations_without_error_or_growth(emulator: tuple[str, i
     for thread in threads:
         thread.join()
     assert len(results) == 4000
-    assert all(status == 200 and error is None for status, error, _ in results)  # type: ignore[misc]
-    assert sorted(body["n"] for _, _, body in results) == list(range(4000))  # type: ignore[index]
+    assert all(status == 200 and error is None for status, error, _ in results)
+    assert sorted(body["n"] for _, _, body in results) == list(range(4000))
     grown_kib = rss_kib(pid) - baseline
     assert grown_kib < 16 * 1024, f"emulator RSS grew by {grown_kib} KiB over 4000 invocations"
 

@@ -21,11 +21,16 @@ def register(body: bytes, initialized: bool = False, **headers: str) -> Response
     return asyncio.run(Extensions(FUNCTION).route(request, initialized))
 
 
+def body_of(answer: Response) -> bytes:
+    assert isinstance(answer.body, bytes)
+    return answer.body
+
+
 def test_register_for_no_events() -> None:
     answer = register(b'{"events": []}')
     assert answer is not None
     assert answer.status == 200
-    assert json.loads(answer.body) == {
+    assert json.loads(body_of(answer)) == {
         "functionName": "fn",
         "functionVersion": "$LATEST",
         "handler": "app.handler",
@@ -80,7 +85,7 @@ def test_next_event_waits_until_the_environment_closes() -> None:
 
     answer = asyncio.run(scenario())
     assert answer is not None
-    assert json.loads(answer.body)["eventType"] == "SHUTDOWN"
+    assert json.loads(body_of(answer))["eventType"] == "SHUTDOWN"
 
 
 def test_other_paths_are_not_the_extensions_api() -> None:

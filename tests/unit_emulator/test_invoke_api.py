@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -13,7 +14,7 @@ from emulator.protocols.invoke_api import CLIENT_CONTEXT_LIMIT, InvocationType, 
 PATH = "/2015-03-31/functions/{}/invocations"
 
 
-def refusal(identifier: str, query: dict[str, str] | None = None, **headers: str) -> ApiError:
+def refusal(identifier: str, query: Mapping[str, str] | None = None, **headers: str) -> ApiError:
     with pytest.raises(ApiError) as caught:
         parse("POST", PATH.format(identifier), query or {}, headers)
     return caught.value
@@ -62,7 +63,7 @@ def context(value: object) -> str:
 def test_a_client_context_over_3583_bytes_is_refused() -> None:
     big = context({"custom": {"k": "v" * 4000}})
     assert len(big) > CLIENT_CONTEXT_LIMIT
-    error = refusal("fn", **{"x-amz-client-context": big})
+    error = refusal("fn", None, **{"x-amz-client-context": big})
     assert (error.status, error.error_type) == (400, "InvalidRequestContentException")
     assert str(CLIENT_CONTEXT_LIMIT) in error.message
 

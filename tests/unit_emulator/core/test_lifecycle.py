@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -46,7 +47,7 @@ def invocation(request_id: str, tail: bool = False) -> Invocation:
     return Invocation(request_id, b"{}", "Root=1-x", f"inv-{request_id}", tail=tail)
 
 
-def of(kind: type, effects: list[Effect]) -> list[object]:
+def of(kind: type, effects: Sequence[object]) -> list[object]:
     return [e for e in effects if isinstance(e, kind)]
 
 

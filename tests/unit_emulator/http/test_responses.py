@@ -144,7 +144,12 @@ def test_a_peer_gone_mid_stream_closes_the_body_and_reports_not_sent(loop: str) 
 
     async def handler(request: Request) -> Response:
         response = await stream.handler(request)
-        response.on_sent = lambda sent: (stream.sent.append(sent), reported.set())
+
+        def on_sent(sent: bool) -> None:
+            stream.sent.append(sent)
+            reported.set()
+
+        response.on_sent = on_sent
         return response
 
     with Served(handler, loop=loop) as served:
