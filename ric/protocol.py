@@ -9,6 +9,7 @@ write without copying a large body.
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
+from ric.wire import request_head
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -160,11 +161,9 @@ class RequestBuilder:
         return self._post("restore/error", _error_headers(report), report.body)
 
     def _post(self, path: str, extra: str, body: bytes) -> tuple[bytes, bytes]:
-        head = (
-            f"POST {API_PREFIX}/{path} HTTP/1.1\r\n{self._common}{extra}"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        return head.encode("utf-8"), body
+        return request_head(
+            f"POST {API_PREFIX}/{path} HTTP/1.1", self._common + extra, len(body)
+        ), body
 
 
 def _invocation_id(invocation: Invocation) -> str:

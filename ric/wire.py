@@ -1,19 +1,31 @@
-"""HTTP/1.1 response framing without I/O: bytes in, responses out.
+"""HTTP/1.1 framing without I/O: requests out as bytes, responses in as objects.
 
-Only what a Runtime API client needs (RFC 9112): responses framed by
-``Content-Length``, ``Transfer-Encoding: chunked`` (trailers kept) or the
-closing of the connection. The reader is fed whatever ``recv`` returned, in
-pieces of any size, and hands out whole responses.
+Only what a Runtime API client needs (RFC 9112):
+
+- the request writer: a head framed by ``Content-Length`` (:func:`request_head`),
+  or by ``Transfer-Encoding: chunked`` (:func:`chunked_head`) with a
+  :class:`ChunkedBody` that frames each chunk and ends with the last chunk and
+  its trailers (section 7.1);
+- the response reader: responses framed by ``Content-Length``, chunked
+  (trailers kept) or by the closing of the connection. It is fed whatever
+  ``recv`` returned, in pieces of any size, and hands out whole responses.
 """
 
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
 __all__ = [
+    "ChunkedBody",
     "Response",
     "ResponseReader",
+    "chunked_head",
     "parse_head",
+    "request_head",
 ]
 
 _HEAD_END = b"\r\n\r\n"
@@ -21,6 +33,70 @@ _MAX_HEAD = 64 * 1024
 _MAX_CHUNK_LINE = 4096
 # Statuses that never carry a body (RFC 9112 section 6.3, rule 1).
 _NO_BODY = frozenset({204, 304})
+
+
+# The request writer. Header fields are given in wire form, one
+# "Name: value\r\n" line each, so that a builder can encode its constant
+# fields once; the writer adds the framing.
+
+
+def request_head(start: str, fields: str, length: int) -> bytes:
+    """A request head (``start`` is the request line) whose body has ``length`` bytes."""
+    return f"{start}\r\n{fields}Content-Length: {length}\r\n\r\n".encode()
+
+
+def chunked_head(start: str, fields: str, trailers: Sequence[str] = ()) -> bytes:
+    """A request head for a chunked body; ``trailers`` names the fields sent after it.
+
+    The ``Trailer`` field announces them (RFC 9110 section 6.6.2).
+    """
+    announced = f"Trailer: {', '.join(trailers)}\r\n" if trailers else ""
+    return f"{start}\r\n{fields}Transfer-Encoding: chunked\r\n{announced}\r\n".encode()
+
+
+class ChunkedBody:
+    """Frames a body of unknown length: chunks, then the last chunk and its trailers.
+
+    RFC 9112 section 7.1. Only the trailer fields announced in the head may be
+    sent; nothing may follow the last chunk.
+    """
+
+    __slots__ = ("_announced", "_ended")
+
+    def __init__(self, trailers: Sequence[str] = ()) -> None:
+        self._announced = frozenset(name.lower() for name in trailers)
+        self._ended = False
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def chunk(self, data: bytes) -> tuple[bytes, ...]:
+        """The parts that frame ``data``, for a scatter-gather write (no copy of it)."""
+        if self._ended:
+            raise ValueError("chunk after the last chunk")
+        if not data:  # a chunk of size 0 would end the body
+            return ()
+        return (b"%x\r\n" % len(data), data, b"\r\n")
+
+    def end(self, trailers: Mapping[str, str] | None = None) -> bytes:
+        """The last chunk and the trailer section."""
+        if self._ended:
+            raise ValueError("the body has already ended")
+        lines = []
+        for name, value in (trailers or {}).items():
+            if name.lower() not in self._announced:
+                raise ValueError(f"trailer {name!r} was not announced in the head")
+            lines.append(f"{name}: {_field_value(value)}\r\n")
+        self._ended = True
+        return b"0\r\n" + "".join(lines).encode() + b"\r\n"
+
+
+def _field_value(value: str) -> str:
+    # A CR or LF would end the field early and let the rest pass as another one.
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(f"field value with a line break or NUL: {value[:40]!r}")
+    return value
 
 
 class Response:
