@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 
-from ric.errors import RuntimeApiError, TransportError, UnexpectedStatus
+from ric.errors import RuntimeApiError, StaleConnection, TransportError, UnexpectedStatus
 from ric.log import runtime_line
 from ric.protocol import ErrorReport, parse_invocation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import TypeVar
 
     from ric.protocol import Invocation, RequestBuilder
@@ -92,8 +92,7 @@ class RuntimeClient:
         its own, and the Runtime API accepts one init error per environment:
         it answers the others 403 Forbidden (awslambdaric 4.2 treats it so too).
         """
-        head, body = self._requests.init_error(report)
-        response = self._transport.request(head, body)
+        response = self._request(self._requests.init_error(report))
         if response.status == 403:
             return False
         if not 200 <= response.status < 300:
@@ -108,8 +107,7 @@ class RuntimeClient:
         self._wait("restore/next", self._requests.restore_next, lambda response: None)
 
     def post_restore_error(self, report: ErrorReport) -> None:
-        head, body = self._requests.restore_error(report)
-        response = self._transport.request(head, body)
+        response = self._request(self._requests.restore_error(report))
         if not 200 <= response.status < 300:
             raise _unexpected("restore/error", response)
 
@@ -119,11 +117,11 @@ class RuntimeClient:
         retry = self._retry
         for attempt in range(retry.attempts):
             try:
-                if pending:
+                if pending:  # sent behind a post: not resent if the connection was stale
                     pending = False
                     response = self._transport.receive()
                 else:
-                    response = self._transport.request(request)
+                    response = self._request((request,))
                 if response.status == 200:
                     return parse(response)
             except TransportError as exc:  # MalformedResponse from parse() included
@@ -145,7 +143,7 @@ class RuntimeClient:
         else:
             what, (head, body) = "response", self._requests.response(invocation, *outcome)
         try:
-            response = self._transport.request(head, body, then)
+            response = self._request((head, body, then) if then else (head, body))
         except TransportError as exc:
             # Only this invocation's result is lost: say so and go on.
             self._warn(f"invocation {invocation.request_id}: {what} not delivered: {exc}")
@@ -156,6 +154,17 @@ class RuntimeClient:
                 f"invocation {invocation.request_id}: {what} rejected: {_reason(what, response)}"
             )
         return True
+
+    def _request(self, parts: Sequence[bytes]) -> Response:
+        """Send ``parts`` and read the first answer, sending them once more if the
+        connection had gone stale (the peer closed it unread: nothing was processed)."""
+        transport = self._transport
+        transport.send(parts)
+        try:
+            return transport.receive()
+        except StaleConnection:
+            transport.send(parts)
+            return transport.receive()
 
     def _warn(self, message: str) -> None:
         self._log(runtime_line("WARNING", message))

@@ -21,6 +21,7 @@ that posts it to the Runtime API never has to map classes to strings::
     │   └── ContextUnmarshalError   Runtime.LambdaContextUnmarshalError
     └── RuntimeApiError             the Runtime API could not be used
         ├── TransportError          connection refused, reset or closed
+        │   ├── StaleConnection     the peer had closed an idle connection: safe to resend
         │   └── MalformedResponse   bytes that are not an HTTP/1.1 response
         └── UnexpectedStatus        an answer with a status we cannot act on
 """
@@ -43,6 +44,7 @@ __all__ = [
     "MarshalError",
     "RicError",
     "RuntimeApiError",
+    "StaleConnection",
     "TransportError",
     "UnexpectedStatus",
     "UnmarshalError",
@@ -154,6 +156,14 @@ class RuntimeApiError(RicError):
 
 class TransportError(RuntimeApiError):
     error_type = "Runtime.TransportError"
+
+
+class StaleConnection(TransportError):
+    """The peer closed a connection it had served before reading what was sent on it.
+
+    Nothing sent since the last answer was processed, so it may be sent again,
+    once, on a new connection (RFC 9112 section 9.3.1).
+    """
 
 
 class MalformedResponse(TransportError):

@@ -89,8 +89,8 @@ def register(requests: ExtensionRequests, extension: Transport, log: Log) -> boo
     from ric.extensions import identifier
 
     try:
-        head, body = requests.register(EXTENSION_NAME)
-        ready = requests.next_event(identifier(extension.request(head, body)))
+        extension.send(requests.register(EXTENSION_NAME))
+        ready = requests.next_event(identifier(extension.receive()))
     except RicError as exc:
         log(runtime_line("WARNING", f"no shutdown extension ({exc}): SIGTERM may never come"))
         return False
@@ -112,7 +112,8 @@ def _wait_forever(extension: Transport, ready: bytes) -> None:
     import contextlib
 
     with contextlib.suppress(RicError):  # the environment is going away
-        extension.request(ready)
+        extension.send((ready,))
+        extension.receive()
 
 
 class _Terminate:

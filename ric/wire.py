@@ -187,6 +187,11 @@ class ResponseReader:
         self._eof = True
 
     @property
+    def closed(self) -> bool:
+        """True once the connection's end was fed: nothing more will come."""
+        return self._eof
+
+    @property
     def idle(self) -> bool:
         """True between responses: nothing of the next one has arrived."""
         return self._head is None and not self._buf and not self._interim

@@ -59,14 +59,14 @@ def echo(event: Any, context: LambdaContext) -> dict[str, Any]:
 def test_serves_exactly_two() -> None:
     first, second = event("r1", b'{"n": 1}'), event("r2", b'{"n": 2}')
     transport, log = serve(echo, [first, ACCEPTED, second, ACCEPTED], max_invocations=2)
-    assert transport.requests == [
+    assert transport.sent == [
         NEXT,
         b"".join(
             BUILDER.response(
                 invocation_of(first), b'{"event":{"n":1},"id":"r1"}', "application/json"
             )
-        ),
-        NEXT,
+        )
+        + NEXT,
         b"".join(
             BUILDER.response(
                 invocation_of(second), b'{"event":{"n":2},"id":"r2"}', "application/json"
@@ -79,7 +79,7 @@ def test_serves_exactly_two() -> None:
 @pytest.mark.parametrize("count", [0, 1])
 def test_bounded_to_fewer(count: int) -> None:
     transport, _ = serve(echo, [event("r1"), ACCEPTED], max_invocations=count)
-    assert len(transport.requests) == 2 * count
+    assert len(transport.sent) == 2 * count  # GET /next, then the last post alone
 
 
 def test_unbounded_runs_until_the_runtime_api_fails() -> None:
@@ -131,7 +131,7 @@ def test_handler_error_is_posted_and_logged() -> None:
         raise ValueError("bad")
 
     transport, log = serve(handler, [event("r1"), ACCEPTED], max_invocations=1)
-    head, _, body = transport.requests[1].partition(b"\r\n\r\n")
+    head, _, body = transport.sent[1].partition(b"\r\n\r\n")
     assert head.startswith(b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n")
     assert b"\r\nLambda-Runtime-Function-Error-Type: ValueError\r\n" in head
     error = json.loads(body)
@@ -175,7 +175,7 @@ def test_runtime_faults_are_posted(
     response: Response, handler: Any, error_type: str, message: str
 ) -> None:
     transport, log = serve(handler, [response, ACCEPTED], max_invocations=1)
-    head, _, body = transport.requests[1].partition(b"\r\n\r\n")
+    head, _, body = transport.sent[1].partition(b"\r\n\r\n")
     assert head.startswith(b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n")
     assert f"\r\nLambda-Runtime-Function-Error-Type: {error_type}\r\n".encode() in head
     assert json.loads(body) == {
