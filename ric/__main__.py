@@ -157,9 +157,11 @@ def _serve(
 
         if (status := snapshot(client, sink)) is not None:
             return status
-    processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)
+    processor = Processor(
+        handler, config, codec, os.environ, os.getcwd(), log=sink.error, scope=scope
+    )
     try:
-        run(client, processor, sink.error)
+        run(client, processor)
     except RuntimeApiError as exc:
         sink.text(runtime_line("ERROR", exc.message))
         return 1

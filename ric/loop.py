@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ric.context import Scope, current_context, make_context
 from ric.errors import InvocationError
+from ric.outcome import Buffered, Failed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from ric.client import RuntimeClient
     from ric.config import RuntimeConfig
     from ric.marshal import Codec
+    from ric.outcome import Outcome
     from ric.protocol import ErrorReport, Invocation
     from ric.records import ErrorLog
 
     Handler = Callable[[Any, Any], Any]
-    Outcome = tuple[bytes, str] | ErrorReport
 
 __all__ = ["Processor", "run"]
 
@@ -34,7 +35,7 @@ TRACE_ENV = "_X_AMZN_TRACE_ID"
 class Processor:
     """Runs the handler for one invocation and returns what to post."""
 
-    __slots__ = ("_codec", "_config", "_cwd", "_environ", "_handler", "_scope")
+    __slots__ = ("_codec", "_config", "_cwd", "_environ", "_handler", "_log", "_scope")
 
     def __init__(
         self,
@@ -44,8 +45,10 @@ class Processor:
         environ: MutableMapping[str, str],
         cwd: str,
         *,
+        log: Callable[[ErrorLog], None],
         scope: Scope | None = None,
     ) -> None:
+        self._log = log
         self._scope = scope or Scope()
         self._handler = handler
         self._config = config
@@ -54,7 +57,7 @@ class Processor:
         self._cwd = cwd
 
     def handle(self, invocation: Invocation) -> Outcome:
-        """``(body, content_type)`` on success, else the :class:`ErrorReport` to post."""
+        """What to post; a failure is logged first."""
         trace_id = invocation.trace_id
         if trace_id is None:
             self._environ.pop(TRACE_ENV, None)
@@ -72,7 +75,7 @@ class Processor:
         except InvocationError as exc:
             from ric.report import fault_report  # error path only
 
-            return fault_report(exc, invocation.request_id, self._cwd)
+            return self._failed(fault_report(exc, invocation.request_id, self._cwd))
 
     def _call(self, invocation: Invocation, context: Any) -> Outcome:
         event = self._codec.decode(invocation.body, invocation.content_type)
@@ -81,16 +84,15 @@ class Processor:
         except Exception as exc:
             from ric.report import user_report  # error path only
 
-            return user_report(exc, invocation.request_id, self._cwd)
-        return self._codec.encode(result)
+            return self._failed(user_report(exc, invocation.request_id, self._cwd))
+        return Buffered(*self._codec.encode(result))
+
+    def _failed(self, report: ErrorReport) -> Failed:
+        self._log(report.log)
+        return Failed(report)
 
 
-def run(
-    client: RuntimeClient,
-    processor: Processor,
-    log: Callable[[ErrorLog], None],
-    max_invocations: int | None = None,
-) -> None:
+def run(client: RuntimeClient, processor: Processor, max_invocations: int | None = None) -> None:
     """Serve invocations until the Runtime API fails or ``max_invocations`` are done."""
     if max_invocations == 0:
         return
@@ -98,8 +100,6 @@ def run(
     served = 1
     while True:
         outcome = processor.handle(invocation)
-        if not isinstance(outcome, tuple):
-            log(outcome.log)
         if served == max_invocations:
             client.complete_last(invocation, outcome)
             return

@@ -8,6 +8,7 @@ import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.errors import RuntimeApiError, StaleConnection, TransportError, UnexpectedStatus
+from ric.outcome import Buffered, Failed
 from ric.protocol import ErrorReport, Invocation, RequestBuilder
 from ric.transport import FakeTransport
 from ric.wire import Response
@@ -15,7 +16,7 @@ from ric.wire import Response
 BUILDER = RequestBuilder("127.0.0.1:9001", "ua")
 NEXT = BUILDER.next
 ACCEPTED = Response(202, {"content-type": "application/json"}, b'{"status":"OK"}')
-RESULT = (b"{}", "application/json")
+RESULT = Buffered(b"{}", "application/json")
 
 
 def event(request_id: str) -> Response:
@@ -41,10 +42,10 @@ def first_invocation(request_id: str = "r1") -> Invocation:
     return client.next_invocation()
 
 
-def posted(invocation: Invocation, outcome: tuple[bytes, str] | ErrorReport) -> bytes:
-    if isinstance(outcome, ErrorReport):
-        return b"".join(BUILDER.error(invocation, outcome))
-    return b"".join(BUILDER.response(invocation, *outcome))
+def posted(invocation: Invocation, outcome: Buffered | Failed) -> bytes:
+    if isinstance(outcome, Failed):
+        return b"".join(BUILDER.error(invocation, outcome.report))
+    return b"".join(BUILDER.response(invocation, outcome.body, outcome.content_type))
 
 
 def warning(message: str) -> str:
@@ -181,10 +182,10 @@ def test_complete_last_does_not_ask_for_more() -> None:
 
 def test_error_report_is_posted_to_error() -> None:
     invocation = first_invocation()
-    report = ErrorReport("ValueError", b'{"errorMessage": "bad"}', b"{}")
+    failed = Failed(ErrorReport("ValueError", b'{"errorMessage": "bad"}', b"{}"))
     client, transport, _ = make_client(ACCEPTED)
-    client.complete_last(invocation, report)
-    assert transport.sent == [posted(invocation, report)]
+    client.complete_last(invocation, failed)
+    assert transport.sent == [posted(invocation, failed)]
     assert transport.sent[0].startswith(
         b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n"
     )
@@ -193,7 +194,7 @@ def test_error_report_is_posted_to_error() -> None:
 def test_rejected_error_post_names_it() -> None:
     invocation = first_invocation()
     client, _, log = make_client(Response(413, {}, b""))
-    client.complete_last(invocation, ErrorReport("E", b"{}"))
+    client.complete_last(invocation, Failed(ErrorReport("E", b"{}")))
     assert "invocation r1: error rejected: the error is larger" in log[0]
 
 

@@ -13,7 +13,8 @@ from ric.context import LambdaContext, current_context
 from ric.errors import RuntimeApiError
 from ric.loop import Processor, run
 from ric.marshal import Codec
-from ric.protocol import ErrorReport, Invocation, RequestBuilder, parse_invocation
+from ric.outcome import Buffered, Failed
+from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
 from ric.transport import FakeTransport
 from ric.wire import Response
@@ -43,8 +44,15 @@ def serve(
     transport = FakeTransport(script)
     log: list[str] = []
     client = RuntimeClient(transport, BUILDER, log.append, Retry(attempts=1, first_delay=0))
-    processor = Processor(handler, CONFIG, Codec(), {} if environ is None else environ, "/cwd")
-    run(client, processor, lambda entry: log.append(error_text(entry)), max_invocations)
+    processor = Processor(
+        handler,
+        CONFIG,
+        Codec(),
+        {} if environ is None else environ,
+        "/cwd",
+        log=lambda entry: log.append(error_text(entry)),
+    )
+    run(client, processor, max_invocations)
     return transport, log
 
 
@@ -211,13 +219,21 @@ def test_bad_context_does_not_call_the_handler() -> None:
 def test_processor_returns_the_encoded_result(
     response: Response, outcome: tuple[bytes, str]
 ) -> None:
-    processor = Processor(lambda event, context: event, CONFIG, Codec(), {}, "/cwd")
-    assert processor.handle(invocation_of(response)) == outcome
+    processor = Processor(lambda event, context: event, CONFIG, Codec(), {}, "/cwd", log=no_log)
+    buffered = processor.handle(invocation_of(response))
+    assert isinstance(buffered, Buffered)
+    assert (buffered.body, buffered.content_type) == outcome
 
 
 def test_deeply_nested_event_is_reported_not_raised() -> None:
-    processor = Processor(echo, CONFIG, Codec(), {}, "/cwd")
+    logged: list[ErrorLog] = []
+    processor = Processor(echo, CONFIG, Codec(), {}, "/cwd", log=logged.append)
     body = b"[" * 100_000 + b"]" * 100_000
     outcome = processor.handle(invocation_of(event("r1", body)))
-    assert isinstance(outcome, ErrorReport)
-    assert outcome.error_type == "Runtime.UnmarshalError"
+    assert isinstance(outcome, Failed)
+    assert outcome.report.error_type == "Runtime.UnmarshalError"
+    assert [entry.error_type for entry in logged] == ["Runtime.UnmarshalError"]
+
+
+def no_log(entry: ErrorLog) -> None:
+    raise AssertionError(f"unexpected error record: {entry.message}")
