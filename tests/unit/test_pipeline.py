@@ -1,21 +1,22 @@
-"""ric.loop: Processor and run(), bounded, over a FakeTransport."""
+"""ric.runtime: the handler pipeline and run(), bounded, over a FakeTransport."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, current_context
+from ric.context import LambdaContext, Scope, current_context
 from ric.errors import RuntimeApiError
-from ric.loop import Processor, run
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
+from ric.runtime import Call, Failures, Pipeline, Respond, run
 from ric.transport import FakeTransport
 from ric.wire import Response
 
@@ -44,16 +45,17 @@ def serve(
     transport = FakeTransport(script)
     log: list[str] = []
     client = RuntimeClient(transport, BUILDER, log.append, Retry(attempts=1, first_delay=0))
-    processor = Processor(
-        handler,
-        CONFIG,
-        Codec(),
-        {} if environ is None else environ,
-        "/cwd",
-        log=lambda entry: log.append(error_text(entry)),
+    processor = pipeline(
+        handler, {} if environ is None else environ, lambda entry: log.append(error_text(entry))
     )
     run(client, processor, max_invocations)
     return transport, log
+
+
+def pipeline(handler: Any, environ: dict[str, str], log: Callable[[ErrorLog], None]) -> Pipeline:
+    codec = Codec()
+    call = Call(handler, CONFIG, codec, environ, Scope())
+    return Pipeline(call, Respond(codec), Failures("/cwd", log))
 
 
 def invocation_of(response: Response) -> Invocation:
@@ -219,7 +221,7 @@ def test_bad_context_does_not_call_the_handler() -> None:
 def test_processor_returns_the_encoded_result(
     response: Response, outcome: tuple[bytes, str]
 ) -> None:
-    processor = Processor(lambda event, context: event, CONFIG, Codec(), {}, "/cwd", log=no_log)
+    processor = pipeline(lambda event, context: event, {}, no_log)
     buffered = processor.handle(invocation_of(response))
     assert isinstance(buffered, Buffered)
     assert (buffered.body, buffered.content_type) == outcome
@@ -227,7 +229,7 @@ def test_processor_returns_the_encoded_result(
 
 def test_deeply_nested_event_is_reported_not_raised() -> None:
     logged: list[ErrorLog] = []
-    processor = Processor(echo, CONFIG, Codec(), {}, "/cwd", log=logged.append)
+    processor = pipeline(echo, {}, logged.append)
     body = b"[" * 100_000 + b"]" * 100_000
     outcome = processor.handle(invocation_of(event("r1", body)))
     assert isinstance(outcome, Failed)
