@@ -117,8 +117,16 @@ def parse_invocation(response: Response) -> Invocation:
     return Invocation(request_id, response.body, response.headers)
 
 
+# Milliseconds since the epoch fit in 13 digits for centuries; int() would
+# refuse a value of more than 4300 digits with a ValueError.
+_MAX_DEADLINE_DIGITS = 19
+
+
 def _int_or_zero(value: str | None) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() else 0
+    """The deadline, or 0 (none known) for anything but a plain number."""
+    if value and value.isascii() and value.isdigit() and len(value) <= _MAX_DEADLINE_DIGITS:
+        return int(value)
+    return 0
 
 
 class RequestBuilder:

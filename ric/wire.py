@@ -144,8 +144,9 @@ def _status(line: str) -> int:
     if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
         raise MalformedResponse(f"not an HTTP/1.x status line: {line[:80]!r}")
     code = parts[1]
-    # status-code = 3DIGIT (RFC 9112 section 4); int() alone would take "+200" or "2_00".
-    if len(code) != 3 or not code.isdigit():
+    # status-code = 3DIGIT (RFC 9112 section 4), ASCII digits: int() alone would
+    # take "+200", "2_00" or "٢٠٠", and isdigit() passes "²²²", which int() refuses.
+    if len(code) != 3 or not _digits(code):
         raise MalformedResponse(f"bad status code: {code[:20]!r}")
     return int(code)
 
@@ -298,14 +299,23 @@ def _take(buffer: bytearray, start: int, size: int) -> bytes:
         return view[start : start + size].tobytes()
 
 
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+# No body we could hold has a longer length, and int() refuses more than 4300
+# digits with a ValueError (the CPython limit on str -> int conversion).
+_MAX_LENGTH_DIGITS = 18
+
+
 def _content_length(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
+    if not _digits(value) or len(value) > _MAX_LENGTH_DIGITS:
         raise MalformedResponse(f"bad Content-Length: {value[:40]!r}")
     return int(value)
 
 
 def _chunk_size(line: bytes) -> int:
     size = line.split(b";", 1)[0].strip()
-    if not size or size.strip(b"0123456789abcdefABCDEF"):
+    if not size or size.strip(b"0123456789abcdefABCDEF") or len(size) > _MAX_LENGTH_DIGITS:
         raise MalformedResponse(f"bad chunk size line: {line[:40]!r}")
     return int(size, 16)

@@ -61,13 +61,19 @@ class RawServer:
         self.listener.settimeout(30)
         self.port = self.listener.getsockname()[1]
         self.address = f"127.0.0.1:{self.port}"
+        self._peers: list[Peer] = []
 
     def accept(self) -> Peer:
         sock, _ = self.listener.accept()
         sock.settimeout(30)
-        return Peer(sock)
+        peer = Peer(sock)
+        self._peers.append(peer)
+        return peer
 
     def close(self) -> None:
+        """The listener and every connection accepted."""
+        for peer in self._peers:
+            peer.close()
         self.listener.close()
 
 

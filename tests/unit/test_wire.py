@@ -204,6 +204,12 @@ GARBAGE = {
     "content-length-negative": (HEAD + b"Content-Length: -1\r\n\r\n", False),
     "content-length-superscript": (HEAD + "Content-Length: ²\r\n\r\n".encode(), False),
     "content-length-twice": (HEAD + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n", False),
+    # int() refuses more than 4300 digits with a ValueError; 19 are already beyond any body.
+    "content-length-5000-digits": (HEAD + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n", False),
+    "content-length-19-digits": (HEAD + b"Content-Length: " + b"1" * 19 + b"\r\n\r\n", False),
+    "status-superscript-digits": (b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n", False),
+    "status-arabic-indic-digits": ("HTTP/1.1 ٢٠٠ OK\r\n\r\n".encode(), False),
+    "chunk-size-19-hex-digits": (CHUNKED_HEAD + b"1" * 19 + b"\r\n", False),
     "chunk-size-zz": (CHUNKED_HEAD + b"zz\r\n", False),
     "chunk-size-negative": (CHUNKED_HEAD + b"-1\r\n", False),
     "chunk-size-0x": (CHUNKED_HEAD + b"0x10\r\n", False),
@@ -268,8 +274,8 @@ def test_chunk_size_line_over_limit_raises() -> None:
         reader.next_response()
 
 
-@pytest.mark.parametrize("status", [b"+200", b"2_00", b"-200"])
-def test_status_code_must_be_three_digits(status: bytes) -> None:
+@pytest.mark.parametrize("status", [b"+200", b"2_00", b"-200", "٢٠٠".encode(), "²²²".encode()])
+def test_status_code_must_be_three_ascii_digits(status: bytes) -> None:
     with pytest.raises(MalformedResponse):
         parse_head(b"HTTP/1.1 " + status + b" OK")
 
