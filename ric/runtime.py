@@ -11,7 +11,9 @@ The pipeline turns an invocation into its outcome in three layers, each a
 small object built once at init:
 
 1. :class:`Call` calls the handler: the invocation's ``_X_AMZN_TRACE_ID``, its
-   context (in the ``ContextVar``), the event decoded, the handler called.
+   context (in the ``ContextVar``), the event decoded, the handler called, and
+   the function's standard output and error flushed, so that a line without
+   its newline is in this invocation's log before the result is posted.
 2. :class:`Respond` maps the handler's result to an outcome: bytes as they
    are, anything else as JSON, both :class:`~ric.outcome.Buffered`.
 3. :class:`Failures` turns what either raised into a logged
@@ -116,8 +118,24 @@ class Call:
                 return self._handler(event, context)
             except Exception as exc:
                 raise _Raised(exc) from None
+            finally:
+                _flush_output()
         finally:
             current_context.reset(token)
+
+
+def _flush_output() -> None:
+    """The function's standard output and error, flushed before its result is posted.
+
+    A line written without its newline (``sys.stdout.write("partial")``) stays
+    in the text layer's buffer: it would show after the invocation's END, glued
+    to the next invocation's first line. awslambdaric flushes after every write.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
+            continue
 
 
 class Respond:
