@@ -50,7 +50,22 @@ __all__ = [
     "UnmarshalError",
     "UserCodeSyntaxError",
     "UserInitError",
+    "describe",
 ]
+
+# What Python itself prints for an exception whose __str__ raises.
+STR_FAILED = "<exception str() failed>"
+
+
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, or ``<exception str() failed>`` when its ``__str__`` raises.
+
+    The user's exception is reported, never raised again from the report.
+    """
+    try:
+        return str(exc)
+    except Exception:
+        return STR_FAILED
 
 
 class RicError(Exception):
@@ -120,7 +135,7 @@ class HookError(RicError):
     exit_code = 1
 
     def __init__(self, user_exception: Exception) -> None:
-        super().__init__(str(user_exception))
+        super().__init__(describe(user_exception))
         self.user_exception = user_exception
 
 

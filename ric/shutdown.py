@@ -68,8 +68,16 @@ class Hooks:
             try:
                 callback()
             except BaseException as exc:  # sys.exit() in a hook included: the exit is ours
-                name = getattr(callback, "__qualname__", repr(callback))
-                log(runtime_line("ERROR", f"shutdown hook {name} raised {exc!r}"))
+                name = getattr(callback, "__qualname__", None) or _shown(callback)
+                log(runtime_line("ERROR", f"shutdown hook {name} raised {_shown(exc)}"))
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, or what it is when its ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object: repr() failed>"
 
 
 HOOKS = Hooks()
