@@ -124,7 +124,7 @@ def _sink(config: RuntimeConfig) -> LogSink:
             os.fstat(fd)
         except OSError as exc:
             raise ConfigError(f"{TELEMETRY_FD}: descriptor {fd}: {exc.strerror}") from None
-    return LogSink(fd, json=config.log_format == "JSON")
+    return LogSink(fd, json=config.log_format == "JSON", levels=config.log_level is not None)
 
 
 if __name__ == "__main__":
