@@ -64,6 +64,7 @@ __all__ = [
     "Pipeline",
     "Respond",
     "Runtime",
+    "TraceId",
     "connect",
     "register_shutdown_extension",
     "run",
@@ -73,6 +74,46 @@ __all__ = [
 # Set per invocation from Lambda-Runtime-Trace-Id for the X-Ray SDK
 # (runtimes-api.html, "Next invocation").
 TRACE_ENV = "_X_AMZN_TRACE_ID"
+
+
+class TraceId:
+    """``_X_AMZN_TRACE_ID`` in ``environ``, the invocation's, or none.
+
+    In ``os.environ`` the value is kept in the mapping only. Its setter calls
+    the C library's ``setenv``, and glibc never frees a value it replaces (a
+    pointer to it may still be held), so a new trace id per invocation grew
+    the process by about 150 bytes each time. Python code (the X-Ray SDK,
+    OpenTelemetry, ``os.getenv``) reads the mapping and sees each invocation's
+    id. The C environment holds none (one there at start is removed), so a
+    child process started with the inherited environment, as ``subprocess``
+    does by default, sees no trace id; one started with ``env=os.environ``
+    sees the invocation's.
+    """
+
+    __slots__ = ("_data", "_encode", "_environ", "_key")
+
+    def __init__(self, environ: MutableMapping[str, Any]) -> None:
+        self._environ = environ
+        environ.pop(TRACE_ENV, None)  # os.environ: unsetenv(), once
+        # os._Environ keeps its values, encoded, in _data behind putenv().
+        data = getattr(environ, "_data", None)
+        encode_key = getattr(environ, "encodekey", None)
+        self._encode = getattr(environ, "encodevalue", None)
+        usable = isinstance(data, dict) and callable(encode_key) and callable(self._encode)
+        self._data: dict[Any, Any] | None = data if usable else None
+        self._key = encode_key(TRACE_ENV) if usable and encode_key is not None else TRACE_ENV
+
+    def set(self, value: str | None) -> None:
+        data = self._data
+        if data is None:  # a plain mapping
+            if value is None:
+                self._environ.pop(TRACE_ENV, None)
+            else:
+                self._environ[TRACE_ENV] = value
+        elif value is None:
+            data.pop(self._key, None)
+        else:
+            data[self._key] = self._encode(value)  # type: ignore[misc]
 
 
 class _Raised(Exception):
@@ -86,29 +127,25 @@ class _Raised(Exception):
 class Call:
     """Layer 1: call the handler with the invocation's event and context."""
 
-    __slots__ = ("_codec", "_config", "_environ", "_handler", "_scope")
+    __slots__ = ("_codec", "_config", "_handler", "_scope", "_trace")
 
     def __init__(
         self,
         handler: Handler,
         config: RuntimeConfig,
         codec: Codec,
-        environ: MutableMapping[str, str],
+        trace: TraceId,
         scope: Scope,
     ) -> None:
         self._handler = handler
         self._config = config
         self._codec = codec
-        self._environ = environ
+        self._trace = trace
         self._scope = scope
 
     def __call__(self, invocation: Invocation) -> Any:
         """The handler's result; what it raised comes out as ``_Raised``."""
-        trace_id = invocation.trace_id
-        if trace_id is None:
-            self._environ.pop(TRACE_ENV, None)
-        else:
-            self._environ[TRACE_ENV] = trace_id
+        self._trace.set(invocation.trace_id)
         context = make_context(invocation, self._config, self._scope.log)
         self._scope.latest = context
         token = current_context.set(context)
@@ -276,7 +313,7 @@ class Runtime:
 
             if (status := snapshot(self._client, sink)) is not None:
                 return status
-        call = Call(handler, config, codec, self._environ, scope)
+        call = Call(handler, config, codec, TraceId(self._environ), scope)
         self._pipeline = Pipeline(call, Respond(codec), Failures(self._cwd, sink.error))
         return None
 

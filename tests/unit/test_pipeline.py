@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +19,7 @@ from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
-from ric.runtime import Call, Failures, Pipeline, Respond, run
+from ric.runtime import Call, Failures, Pipeline, Respond, TraceId, run
 from ric.transport import FakeTransport
 from ric.wire import Response
 
@@ -54,7 +57,7 @@ def serve(
 
 def pipeline(handler: Any, environ: dict[str, str], log: Callable[[ErrorLog], None]) -> Pipeline:
     codec = Codec()
-    call = Call(handler, CONFIG, codec, environ, Scope())
+    call = Call(handler, CONFIG, codec, TraceId(environ), Scope())
     return Pipeline(call, Respond(codec), Failures("/cwd", log))
 
 
@@ -239,3 +242,57 @@ def test_deeply_nested_event_is_reported_not_raised() -> None:
 
 def no_log(entry: ErrorLog) -> None:
     raise AssertionError(f"unexpected error record: {entry.message}")
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@pytest.fixture
+def no_trace_id() -> Iterator[None]:
+    before = os.environ.pop("_X_AMZN_TRACE_ID", None)
+    yield
+    os.environ.pop("_X_AMZN_TRACE_ID", None)
+    if before is not None:
+        os.environ["_X_AMZN_TRACE_ID"] = before
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
+def test_a_trace_id_per_invocation_does_not_grow_memory(no_trace_id: None) -> None:
+    trace = TraceId(os.environ)
+    call = Call(lambda event, context: None, CONFIG, Codec(), trace, Scope())
+    headers = {"lambda-runtime-aws-request-id": "r", "content-type": "application/json"}
+
+    def invoke(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            trace_id = f"Root=1-{n:08x}-{n:024x};Parent={n:016x};Sampled=1"
+            call(parse_invocation(Response(200, {**headers, TRACE: trace_id}, b"{}")))
+
+    invoke(5_000, 0)  # the allocator's own arenas, settled
+    before = rss_kib()
+    invoke(60_000, 5_000)
+    grown = rss_kib() - before
+    # setenv() kept every value: 60,000 ids of 70 bytes grew the process by ~8 MiB.
+    assert grown < 1024, f"RSS grew by {grown} KiB"
+    assert (
+        os.environ["_X_AMZN_TRACE_ID"]
+        == f"Root=1-{64_999:08x}-{64_999:024x};Parent={64_999:016x};Sampled=1"
+    )
+    assert os.getenv("_X_AMZN_TRACE_ID") == os.environ["_X_AMZN_TRACE_ID"]
+    # The C environment holds none: a child started with the inherited one sees none.
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.environ.get('_X_AMZN_TRACE_ID'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout == "None\n"
+    inherited = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.environ['_X_AMZN_TRACE_ID'])"],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert inherited.stdout == os.environ["_X_AMZN_TRACE_ID"] + "\n"
