@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
@@ -80,3 +81,37 @@ def test_serve_needs_init(task_root: TaskRoot) -> None:
     served, _, _ = runtime(task_root, "x.handler")
     with pytest.raises(RuntimeError, match="init"):
         served.serve()
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_the_handler_is_imported_without_collections_then_frozen(
+    task_root: TaskRoot, collector: None
+) -> None:
+    task_root.write(
+        f"{task_root.name}.py",
+        """
+        import gc
+
+        collections = []
+        gc.callbacks.append(lambda phase, info: collections.append(phase))
+        # As an application's imports do: objects by the ten thousand, all kept.
+        KEPT = [{"n": [n]} for n in range(50_000)]
+        gc.callbacks.pop()
+
+        def handler(event, context):
+            return len(collections)
+        """,
+    )
+    served, transport, _ = runtime(task_root, f"{task_root.name}.handler", EVENT, ACCEPTED)
+    before = gc.get_freeze_count()
+    assert served.init() is None
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + 50_000  # init's objects, out of the collector's way
+    assert served.serve(max_invocations=1) == 0
+    assert transport.sent[-1].endswith(b"\r\n\r\n0")  # no collection ran during the import
