@@ -83,16 +83,15 @@ def test_serve_needs_init(task_root: TaskRoot) -> None:
         served.serve()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def collector() -> Iterator[None]:
+    """init() freezes what the process holds: the test's objects are given back to the collector."""
     yield
     gc.unfreeze()
     gc.enable()
 
 
-def test_the_handler_is_imported_without_collections_then_frozen(
-    task_root: TaskRoot, collector: None
-) -> None:
+def test_the_handler_is_imported_without_collections_then_frozen(task_root: TaskRoot) -> None:
     task_root.write(
         f"{task_root.name}.py",
         """
