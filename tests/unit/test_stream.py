@@ -10,7 +10,7 @@ import h11
 import pytest
 
 from ric.client import Retry, RuntimeClient
-from ric.outcome import Streamed
+from ric.outcome import Buffered, Failed, Streamed
 from ric.protocol import ErrorReport, RequestBuilder, parse_invocation
 from ric.report import user_report
 from ric.transport import FakeTransport
@@ -153,3 +153,9 @@ def test_a_rejected_stream_is_logged() -> None:
     runtime = RuntimeClient(transport, BUILDER, log.append, Retry(attempts=1))
     runtime.complete_last(INVOCATION, Streamed("text/plain", [b"x"], Reports()))
     assert "invocation r1: response rejected: the response is larger" in log[0]
+
+
+def test_outcomes_show_what_they_hold() -> None:
+    assert repr(Buffered(b"{}", "application/json")) == "Buffered(b'{}', 'application/json')"
+    assert repr(Failed(ErrorReport("ValueError", b"{}"))) == "Failed('ValueError')"
+    assert repr(Streamed("text/plain", [b"x"], Reports())) == "Streamed('text/plain', [b'x'])"
