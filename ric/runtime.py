@@ -168,11 +168,15 @@ def _flush_output() -> None:
     in the text layer's buffer: it would show after the invocation's END, glued
     to the next invocation's first line. awslambdaric flushes after every write.
     """
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
-            continue
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                continue
 
 
 class Respond:

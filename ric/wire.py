@@ -146,7 +146,7 @@ def _status(line: str) -> int:
     code = parts[1]
     # status-code = 3DIGIT (RFC 9112 section 4), ASCII digits: int() alone would
     # take "+200", "2_00" or "٢٠٠", and isdigit() passes "²²²", which int() refuses.
-    if len(code) != 3 or not _digits(code):
+    if len(code) != 3 or not (code.isascii() and code.isdigit()):
         raise MalformedResponse(f"bad status code: {code[:20]!r}")
     return int(code)
 
@@ -172,11 +172,11 @@ class ResponseReader:
     ``None`` (more bytes needed). ``feed_eof`` marks the connection closed.
     """
 
-    __slots__ = ("_buf", "_chunks", "_eof", "_head", "_interim")
+    __slots__ = ("_buf", "_chunks", "_head", "_interim", "closed")
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._eof = False
+        self.closed = False  # the connection's end was fed: nothing more will come
         self._head: tuple[int, dict[str, str]] | None = None
         self._chunks: list[bytes] | None = None
         self._interim = False  # an interim response was read; the final one is owed
@@ -185,12 +185,7 @@ class ResponseReader:
         self._buf += data
 
     def feed_eof(self) -> None:
-        self._eof = True
-
-    @property
-    def closed(self) -> bool:
-        """True once the connection's end was fed: nothing more will come."""
-        return self._eof
+        self.closed = True
 
     @property
     def idle(self) -> bool:
@@ -232,7 +227,7 @@ class ResponseReader:
         length = headers.get("content-length")
         if length is not None:
             return self._read_length(status, headers, _content_length(length))
-        if not self._eof:  # framed by the end of the connection
+        if not self.closed:  # framed by the end of the connection
             return None
         body = bytes(self._buf)
         self._buf.clear()
@@ -285,7 +280,7 @@ class ResponseReader:
         return None
 
     def _raise_if_eof(self, where: str) -> None:
-        if self._eof:
+        if self.closed:
             raise MalformedResponse(f"connection closed {where}")
 
 
@@ -299,17 +294,13 @@ def _take(buffer: bytearray, start: int, size: int) -> bytes:
         return view[start : start + size].tobytes()
 
 
-def _digits(value: str) -> bool:
-    return value.isascii() and value.isdigit()
-
-
 # No body we could hold has a longer length, and int() refuses more than 4300
 # digits with a ValueError (the CPython limit on str -> int conversion).
 _MAX_LENGTH_DIGITS = 18
 
 
 def _content_length(value: str) -> int:
-    if not _digits(value) or len(value) > _MAX_LENGTH_DIGITS:
+    if len(value) > _MAX_LENGTH_DIGITS or not (value.isascii() and value.isdigit()):
         raise MalformedResponse(f"bad Content-Length: {value[:40]!r}")
     return int(value)
 
