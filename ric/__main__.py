@@ -1,5 +1,10 @@
 """``python -m ric [HANDLER]``: the only place that reads argv and the environment.
 
+argv and the environment make a :class:`~ric.config.RuntimeConfig`, which makes
+a :class:`~ric.runtime.Runtime` (or, with ``AWS_LAMBDA_MAX_CONCURRENCY`` above
+1, a supervisor of worker processes, each a Runtime); its result is the exit
+status.
+
 Exit status: 0 for ``--help``/``--version``/``--write-bootstrap``; 1 when the
 handler cannot be loaded (after reporting it to ``/runtime/init/error``) or the
 Runtime API fails for good; 2 for a bad command line or environment.
@@ -11,16 +16,10 @@ import os
 import sys
 
 from ric import __version__
-from ric.client import RuntimeClient
 from ric.config import TELEMETRY_FD, RuntimeConfig
-from ric.context import Scope
-from ric.errors import ConfigError, InitError, RuntimeApiError
-from ric.handler import load_handler
-from ric.log import LogSink, runtime_line, when_imported
-from ric.loop import Processor, run
-from ric.marshal import Codec
-from ric.protocol import RequestBuilder
-from ric.transport import Connection, parse_address
+from ric.errors import ConfigError
+from ric.log import LogSink
+from ric.runtime import Runtime, connect, register_shutdown_extension
 
 __all__ = ["USAGE", "main"]
 
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"unexpected arguments: {' '.join(args)} (see --help)")
         config = RuntimeConfig.from_environ(os.environ, args[0] if args else None, os.getcwd())
         sink = _sink(config)
-        client = _client(config.runtime_api, sink)
+        client = connect(config, sink)
     except ConfigError as exc:
         sys.stderr.write(f"ric: error: {exc.message}\n")
         return 2
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
         return _supervise(config, sink)
-    return _serve(config, client, sink)
+    return Runtime(config, client, sink, os.environ, os.getcwd()).run()
 
 
 def _write_bootstrap(folder: str) -> int:
@@ -102,14 +101,16 @@ def _supervise(config: RuntimeConfig, sink: LogSink) -> int:
     # The supervisor passes SIGTERM on to the workers, whose on_shutdown hooks
     # it cannot know of (they import the function after the fork): it asks for
     # SIGTERM itself, once for all of them, during init.
-    _register_extension(config, sink)
+    register_shutdown_extension(config, sink)
     # Frames of several processes on one descriptor could interleave: workers
     # write to stdout, or to the descriptor the provider socket gives them.
     worker_sink = LogSink(json=sink.json)
 
     def serve() -> int:
-        client = _client(config.runtime_api, worker_sink)
-        return _serve(config, client, worker_sink, init_failed=INIT_FAILED)
+        runtime = Runtime(
+            config, connect(config, worker_sink), worker_sink, os.environ, os.getcwd()
+        )
+        return runtime.run(init_failed=INIT_FAILED)
 
     return supervise(config, serve, os.environ)
 
@@ -123,81 +124,7 @@ def _sink(config: RuntimeConfig) -> LogSink:
             os.fstat(fd)
         except OSError as exc:
             raise ConfigError(f"{TELEMETRY_FD}: descriptor {fd}: {exc.strerror}") from None
-    return LogSink(fd, json=config.log_format == "JSON")
-
-
-def _client(runtime_api: str, sink: LogSink) -> RuntimeClient:
-    try:
-        host, port = parse_address(runtime_api)
-    except ValueError as exc:
-        raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
-    user_agent = f"ric/{__version__} python/{sys.version.split()[0]}"
-    requests = RequestBuilder(runtime_api, user_agent)
-    return RuntimeClient(Connection(host, port), requests, sink.text)
-
-
-def _serve(
-    config: RuntimeConfig, client: RuntimeClient, sink: LogSink, init_failed: int = 1
-) -> int:
-    scope = Scope(sink.text)
-    when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
-    try:
-        handler = load_handler(config.handler, config.task_root)
-    except InitError as exc:
-        _report_init_error(client, sink, exc)
-        return init_failed
-    codec = Codec()
-    if config.initialization_type != "on-demand":
-        # Init runs ahead of any caller here, so pay for orjson now, not later.
-        codec.load_orjson()
-    if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
-        _prepare_shutdown(config, sink)  # during init: before a snapshot is taken
-    if config.initialization_type == "snap-start":
-        from ric.snapstart import snapshot
-
-        if (status := snapshot(client, sink)) is not None:
-            return status
-    processor = Processor(handler, config, codec, os.environ, os.getcwd(), scope=scope)
-    try:
-        run(client, processor, sink.error)
-    except RuntimeApiError as exc:
-        sink.text(runtime_line("ERROR", exc.message))
-        return 1
-    return 0
-
-
-def _prepare_shutdown(config: RuntimeConfig, sink: LogSink) -> None:
-    from ric.shutdown import HOOKS, take_sigterm
-
-    if HOOKS:
-        if config.max_concurrency == 1:  # else the supervisor has registered
-            _register_extension(config, sink)
-        take_sigterm(HOOKS, config.shutdown_budget_s, sink.text)
-
-
-def _register_extension(config: RuntimeConfig, sink: LogSink) -> None:
-    from ric.extensions import ExtensionRequests
-    from ric.shutdown import register
-
-    host, port = parse_address(config.runtime_api)
-    register(ExtensionRequests(config.runtime_api), Connection(host, port), sink.text)
-
-
-def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:
-    from ric.applog import install
-
-    install(sink, scope.current, level)
-
-
-def _report_init_error(client: RuntimeClient, sink: LogSink, error: InitError) -> None:
-    from ric.report import init_report
-
-    report = init_report(error)
-    sink.error(report.log)
-    try:
-        client.post_init_error(report)
-    except RuntimeApiError as exc:
-        sink.text(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
+    return LogSink(fd, json=config.log_format == "JSON", levels=config.log_level is not None)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,14 @@ if TYPE_CHECKING:
 
     Current = Callable[[], LambdaContext | None]
 
-__all__ = ["DEFAULT_LEVEL", "JsonFormatter", "SinkHandler", "TextFormatter", "install"]
+__all__ = ["DEFAULT_JSON_LEVEL", "JsonFormatter", "SinkHandler", "TextFormatter", "install"]
 
-# awslambdaric leaves the root at WARNING, so logger.info() vanishes unless a
-# level is configured; Lambda's own default application level is INFO.
-DEFAULT_LEVEL = logging.INFO
+# Without AWS_LAMBDA_LOG_LEVEL, the Text format leaves the root logger at
+# Python's WARNING, as awslambdaric does: a library's INFO records stay out of
+# the log, as in Lambda. The JSON format has Lambda's default application log
+# level, INFO ("Configuring advanced logging controls"), where awslambdaric
+# leaves WARNING too.
+DEFAULT_JSON_LEVEL = logging.INFO
 # The attributes every LogRecord has: anything else came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -48,7 +51,10 @@ def install(sink: LogSink, current: Current, level: int | None) -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(DEFAULT_LEVEL if level is None else level)
+    if level is not None:
+        root.setLevel(level)
+    elif sink.json:
+        root.setLevel(DEFAULT_JSON_LEVEL)
 
 
 class SinkHandler(logging.Handler):
@@ -107,7 +113,8 @@ class JsonFormatter(logging.Formatter):
         message: Any = record.msg if isinstance(record.msg, dict) else record.getMessage()
         fields: dict[str, Any] = {
             "timestamp": timestamp(record.created),
-            "level": record.levelname,
+            # awslambdaric names a level between the standard ones after the one below it.
+            "level": logging.getLevelName(min(max(record.levelno, 0), 50) // 10 * 10),
             "message": message,
             "logger": record.name,
         }

@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import time
 
-from ric.errors import RuntimeApiError, TransportError, UnexpectedStatus
+from ric.errors import RuntimeApiError, StaleConnection, TransportError, UnexpectedStatus
 from ric.log import runtime_line
-from ric.protocol import ErrorReport, parse_invocation
+from ric.outcome import Buffered, Failed, Streamed
+from ric.protocol import STREAM_TRAILERS, parse_invocation, stream_error_trailers
+from ric.wire import ChunkedBody
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import TypeVar
 
-    from ric.protocol import Invocation, RequestBuilder
+    from ric.outcome import Outcome
+    from ric.protocol import ErrorReport, Invocation, RequestBuilder
     from ric.transport import Transport
     from ric.wire import Response
 
     T = TypeVar("T")
-    Outcome = tuple[bytes, str] | ErrorReport
 
 __all__ = ["Retry", "RuntimeClient"]
 
@@ -92,8 +94,7 @@ class RuntimeClient:
         its own, and the Runtime API accepts one init error per environment:
         it answers the others 403 Forbidden (awslambdaric 4.2 treats it so too).
         """
-        head, body = self._requests.init_error(report)
-        response = self._transport.request(head, body)
+        response = self._request(self._requests.init_error(report))
         if response.status == 403:
             return False
         if not 200 <= response.status < 300:
@@ -108,8 +109,7 @@ class RuntimeClient:
         self._wait("restore/next", self._requests.restore_next, lambda response: None)
 
     def post_restore_error(self, report: ErrorReport) -> None:
-        head, body = self._requests.restore_error(report)
-        response = self._transport.request(head, body)
+        response = self._request(self._requests.restore_error(report))
         if not 200 <= response.status < 300:
             raise _unexpected("restore/error", response)
 
@@ -119,11 +119,11 @@ class RuntimeClient:
         retry = self._retry
         for attempt in range(retry.attempts):
             try:
-                if pending:
+                if pending:  # sent behind a post: not resent if the connection was stale
                     pending = False
                     response = self._transport.receive()
                 else:
-                    response = self._transport.request(request)
+                    response = self._request((request,))
                 if response.status == 200:
                     return parse(response)
             except TransportError as exc:  # MalformedResponse from parse() included
@@ -140,12 +140,9 @@ class RuntimeClient:
 
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
         """Post; False when the connection failed (and a pipelined request with it)."""
-        if isinstance(outcome, ErrorReport):
-            what, (head, body) = "error", self._requests.error(invocation, outcome)
-        else:
-            what, (head, body) = "response", self._requests.response(invocation, *outcome)
+        what = "error" if type(outcome) is Failed else "response"
         try:
-            response = self._transport.request(head, body, then)
+            response = self._deliver(invocation, outcome, then)
         except TransportError as exc:
             # Only this invocation's result is lost: say so and go on.
             self._warn(f"invocation {invocation.request_id}: {what} not delivered: {exc}")
@@ -156,6 +153,59 @@ class RuntimeClient:
                 f"invocation {invocation.request_id}: {what} rejected: {_reason(what, response)}"
             )
         return True
+
+    def _deliver(self, invocation: Invocation, outcome: Outcome, then: bytes) -> Response:
+        """Send the outcome's request (and ``then`` behind it); its answer."""
+        match outcome:
+            case Buffered():
+                head, body = self._requests.response(invocation, outcome.body, outcome.content_type)
+            case Failed():
+                head, body = self._requests.error(invocation, outcome.report)
+            case Streamed():
+                return self._stream(invocation, outcome, then)
+        return self._request((head, body, then) if then else (head, body))
+
+    def _stream(self, invocation: Invocation, outcome: Streamed, then: bytes) -> Response:
+        """Send a streamed response as its chunks come; an error after the first in trailers.
+
+        Nothing is sent before the first chunk, so an error raised before it is
+        posted as an invocation error. A stream cannot be sent twice: on a stale
+        connection it is not delivered.
+        """
+        chunks = iter(outcome.chunks)
+        try:
+            first = next(chunks, b"")
+        except Exception as exc:
+            return self._deliver(invocation, Failed(outcome.fail(exc)), then)
+        body = ChunkedBody(STREAM_TRAILERS)
+        head = self._requests.streaming_response(invocation, outcome.content_type)
+        transport = self._transport
+        transport.send((head, *body.chunk(first)))
+        trailers = None
+        while trailers is None:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except Exception as exc:  # the user's code failed mid-stream
+                trailers = stream_error_trailers(outcome.fail(exc))
+            else:
+                if framed := body.chunk(chunk):  # an empty chunk sends nothing
+                    transport.send(framed)
+        last = body.end(trailers)
+        transport.send((last, then) if then else (last,))
+        return transport.receive()
+
+    def _request(self, parts: Sequence[bytes]) -> Response:
+        """Send ``parts`` and read the first answer, sending them once more if the
+        connection had gone stale (the peer closed it unread: nothing was processed)."""
+        transport = self._transport
+        transport.send(parts)
+        try:
+            return transport.receive()
+        except StaleConnection:
+            transport.send(parts)
+            return transport.receive()
 
     def _warn(self, message: str) -> None:
         self._log(runtime_line("WARNING", message))

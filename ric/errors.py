@@ -21,6 +21,7 @@ that posts it to the Runtime API never has to map classes to strings::
     │   └── ContextUnmarshalError   Runtime.LambdaContextUnmarshalError
     └── RuntimeApiError             the Runtime API could not be used
         ├── TransportError          connection refused, reset or closed
+        │   ├── StaleConnection     the peer had closed an idle connection: safe to resend
         │   └── MalformedResponse   bytes that are not an HTTP/1.1 response
         └── UnexpectedStatus        an answer with a status we cannot act on
 """
@@ -43,12 +44,28 @@ __all__ = [
     "MarshalError",
     "RicError",
     "RuntimeApiError",
+    "StaleConnection",
     "TransportError",
     "UnexpectedStatus",
     "UnmarshalError",
     "UserCodeSyntaxError",
     "UserInitError",
+    "describe",
 ]
+
+# What Python itself prints for an exception whose __str__ raises.
+STR_FAILED = "<exception str() failed>"
+
+
+def describe(exc: BaseException) -> str:
+    """``str(exc)``, or ``<exception str() failed>`` when its ``__str__`` raises.
+
+    The user's exception is reported, never raised again from the report.
+    """
+    try:
+        return str(exc)
+    except Exception:
+        return STR_FAILED
 
 
 class RicError(Exception):
@@ -118,7 +135,7 @@ class HookError(RicError):
     exit_code = 1
 
     def __init__(self, user_exception: Exception) -> None:
-        super().__init__(str(user_exception))
+        super().__init__(describe(user_exception))
         self.user_exception = user_exception
 
 
@@ -154,6 +171,14 @@ class RuntimeApiError(RicError):
 
 class TransportError(RuntimeApiError):
     error_type = "Runtime.TransportError"
+
+
+class StaleConnection(TransportError):
+    """The peer closed a connection it had served before reading what was sent on it.
+
+    Nothing sent since the last answer was processed, so it may be sent again,
+    once, on a new connection (RFC 9112 section 9.3.1).
+    """
 
 
 class MalformedResponse(TransportError):

@@ -10,6 +10,7 @@ shutdown phase (500 ms with internal extensions only) instead of SIGKILL
 from __future__ import annotations
 
 from ric.errors import MalformedResponse, UnexpectedStatus
+from ric.wire import request_head
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,12 +42,12 @@ class ExtensionRequests:
 
     def register(self, name: str) -> tuple[bytes, bytes]:
         """``POST /extension/register`` ("Register")."""
-        head = (
-            f"POST {EXTENSION_PREFIX}/register HTTP/1.1\r\nHost: {self._host}\r\n"
-            f"{H_EXTENSION_NAME}: {name}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(_NO_EVENTS)}\r\n\r\n"
+        fields = (
+            f"Host: {self._host}\r\n{H_EXTENSION_NAME}: {name}\r\n"
+            "Content-Type: application/json\r\n"
         )
-        return head.encode(), _NO_EVENTS
+        start = f"POST {EXTENSION_PREFIX}/register HTTP/1.1"
+        return request_head(start, fields, len(_NO_EVENTS)), _NO_EVENTS
 
     def next_event(self, identifier: str) -> bytes:
         """``GET /extension/event/next`` ("Next event"): the extension is ready."""

@@ -18,6 +18,7 @@ from ric.errors import (
     MalformedHandlerName,
     UserCodeSyntaxError,
     UserInitError,
+    describe,
 )
 
 TYPE_CHECKING = False
@@ -65,14 +66,14 @@ def _import(module_name: str) -> ModuleType:
         return importlib.import_module(module_name.replace("/", "."))
     except ImportError as exc:
         raise _with_cause(
-            ImportModuleError(f"Unable to import module '{module_name}': {exc}"), exc
+            ImportModuleError(f"Unable to import module '{module_name}': {describe(exc)}"), exc
         ) from None
     except SyntaxError as exc:
         raise _with_cause(
-            UserCodeSyntaxError(f"Syntax error in module '{module_name}': {exc}"), exc
+            UserCodeSyntaxError(f"Syntax error in module '{module_name}': {describe(exc)}"), exc
         ) from None
     except Exception as exc:
-        raise _with_cause(UserInitError(str(exc), type(exc).__name__), exc) from None
+        raise _with_cause(UserInitError(describe(exc), type(exc).__name__), exc) from None
 
 
 def _with_cause(error: InitError, cause: BaseException) -> InitError:

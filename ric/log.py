@@ -9,7 +9,9 @@ Two sinks (the managed Python runtime's, observed with awslambdaric 4.2.2):
   is one frame: a 4-byte type ``0xa55a00TT``, a 4-byte length, an 8-byte
   timestamp in microseconds, all big-endian, then the UTF-8 payload. The type's
   low byte says the format (3 text, 2 JSON) and the level (bits 2-4), so a
-  multi-line record stays one record.
+  multi-line record stays one record. As awslambdaric writes them, records in
+  Text format carry level bits only when ``AWS_LAMBDA_LOG_LEVEL`` is set, and
+  uncaught errors always do.
 
 Application records (``logging``) are formatted in :mod:`ric.applog`, which is
 imported only once the function imports ``logging``; uncaught errors in
@@ -66,13 +68,22 @@ def frame(kind: int, payload: bytes, micros: int) -> bytes:
 class LogSink:
     """Standard output, or the telemetry descriptor in frames; one per process."""
 
-    __slots__ = ("_fd", "_json", "_lock", "_stream")
+    __slots__ = ("_fd", "_json", "_levels", "_lock", "_stream")
 
-    def __init__(self, fd: int | None = None, json: bool = False, stream: TextIO | None = None):
+    def __init__(
+        self,
+        fd: int | None = None,
+        json: bool = False,
+        stream: TextIO | None = None,
+        *,
+        levels: bool = True,
+    ) -> None:
+        """``levels``: whether text records' frames say their level (JSON ones always do)."""
         import _thread  # built in: frames from several threads must not interleave
 
         self._fd = fd
         self._json = json
+        self._levels = levels or json
         self._stream = stream
         self._lock = _thread.allocate_lock()
         if fd is not None:
@@ -102,7 +113,8 @@ class LogSink:
         if self._fd is None:
             self._write(payload)
         else:
-            self._frame(level_bits(levelno) | (_JSON if self._json else _TEXT), payload)
+            bits = level_bits(levelno) if self._levels else 0
+            self._frame(bits | (_JSON if self._json else _TEXT), payload)
 
     def error(self, entry: ErrorLog) -> None:
         """An uncaught error of the handler or of init."""

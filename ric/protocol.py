@@ -9,6 +9,7 @@ write without copying a large body.
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
+from ric.wire import chunked_head, request_head
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ __all__ = [
     "Invocation",
     "RequestBuilder",
     "parse_invocation",
+    "stream_error_trailers",
 ]
 
 API_PREFIX = "/2018-06-01/runtime"
@@ -38,6 +40,12 @@ H_INVOCATION_ID = "lambda-runtime-invocation-id"
 # runtimes-api.html, "Invocation error" and "Initialization error": request headers.
 H_ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 H_XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
+# "Response streaming" (runtimes-api.html, config-rs-custom-runtime.html): a
+# streamed response says so, and an error raised after its first chunk is
+# sent in these trailers, the body as base64 of the JSON an error post carries.
+H_RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
+H_ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
+STREAM_TRAILERS = (H_ERROR_TYPE, H_ERROR_BODY)
 # The X-Ray SDK drops a cause header of 1 MiB or more, so we do not send one.
 XRAY_CAUSE_LIMIT = 1024 * 1024
 
@@ -109,8 +117,16 @@ def parse_invocation(response: Response) -> Invocation:
     return Invocation(request_id, response.body, response.headers)
 
 
+# Milliseconds since the epoch fit in 13 digits for centuries; int() would
+# refuse a value of more than 4300 digits with a ValueError.
+_MAX_DEADLINE_DIGITS = 19
+
+
 def _int_or_zero(value: str | None) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() else 0
+    """The deadline, or 0 (none known) for anything but a plain number."""
+    if value and value.isascii() and value.isdigit() and len(value) <= _MAX_DEADLINE_DIGITS:
+        return int(value)
+    return 0
 
 
 class RequestBuilder:
@@ -133,6 +149,18 @@ class RequestBuilder:
         """``POST /runtime/invocation/{id}/response`` ("Invocation response")."""
         extra = f"Content-Type: {content_type}\r\n{_invocation_id(invocation)}"
         return self._post(f"invocation/{invocation.request_id}/response", extra, body)
+
+    def streaming_response(self, invocation: Invocation, content_type: str) -> bytes:
+        """The head of a streamed ``POST /runtime/invocation/{id}/response``.
+
+        A chunked body follows; its trailers may carry an error.
+        """
+        fields = (
+            f"{self._common}Content-Type: {content_type}\r\n"
+            f"{H_RESPONSE_MODE}: streaming\r\n{_invocation_id(invocation)}"
+        )
+        start = f"POST {API_PREFIX}/invocation/{invocation.request_id}/response HTTP/1.1"
+        return chunked_head(start, fields, STREAM_TRAILERS)
 
     def error(self, invocation: Invocation, report: ErrorReport) -> tuple[bytes, bytes]:
         """``POST /runtime/invocation/{id}/error`` ("Invocation error")."""
@@ -160,11 +188,9 @@ class RequestBuilder:
         return self._post("restore/error", _error_headers(report), report.body)
 
     def _post(self, path: str, extra: str, body: bytes) -> tuple[bytes, bytes]:
-        head = (
-            f"POST {API_PREFIX}/{path} HTTP/1.1\r\n{self._common}{extra}"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        return head.encode("utf-8"), body
+        return request_head(
+            f"POST {API_PREFIX}/{path} HTTP/1.1", self._common + extra, len(body)
+        ), body
 
 
 def _invocation_id(invocation: Invocation) -> str:
@@ -173,8 +199,24 @@ def _invocation_id(invocation: Invocation) -> str:
     return f"Lambda-Runtime-Invocation-Id: {invocation.invocation_id}\r\n"
 
 
+def stream_error_trailers(report: ErrorReport) -> dict[str, str]:
+    """The trailers that end a streamed response with an error."""
+    import binascii
+
+    body = binascii.b2a_base64(report.body, newline=False).decode("ascii")
+    return {H_ERROR_TYPE: _one_line(report.error_type), H_ERROR_BODY: body}
+
+
+def _one_line(value: str) -> str:
+    # An error type is a class name, which type() lets hold anything: a line
+    # break in it must not end the header and start another.
+    return value.replace("\r", " ").replace("\n", " ").replace("\x00", " ")
+
+
 def _error_headers(report: ErrorReport) -> str:
-    headers = f"{H_ERROR_TYPE}: {report.error_type}\r\nContent-Type: application/json\r\n"
+    headers = (
+        f"{H_ERROR_TYPE}: {_one_line(report.error_type)}\r\nContent-Type: application/json\r\n"
+    )
     cause = report.xray_cause
     if cause is not None and len(cause) < XRAY_CAUSE_LIMIT:
         headers += f"{H_XRAY_ERROR_CAUSE}: {cause.decode('utf-8')}\r\n"

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import importlib
 import json
+import linecache
 import os
 import traceback
 
-from ric.errors import HookError, InitError, RicError, UserCodeSyntaxError
+from ric.errors import HookError, InitError, RicError, UserCodeSyntaxError, describe
 from ric.protocol import ErrorReport
 from ric.records import ErrorLog
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import TracebackType
+    from types import FrameType, TracebackType
     from typing import Any
 
 __all__ = ["fault_report", "hook_report", "init_report", "user_report"]
@@ -35,7 +36,7 @@ def user_report(exc: BaseException, request_id: str, cwd: str) -> ErrorReport:
     """What the handler raised, with the user's frames only."""
     frames = _user_frames(exc.__traceback__)
     error_type = type(exc).__name__
-    message = str(exc)
+    message = describe(exc)
     stack = _format_frames(frames)
     xray_stack = [{"label": f.name, "path": f.filename, "line": f.lineno} for f in frames]
     paths = list(dict.fromkeys(f.filename for f in frames))
@@ -69,7 +70,7 @@ def hook_report(error: HookError) -> ErrorReport:
     """
     exc = error.user_exception
     stack = _format_frames(_user_frames(exc.__traceback__))
-    report = _report(type(exc).__name__, str(exc), "", stack, None)
+    report = _report(type(exc).__name__, describe(exc), "", stack, None)
     return ErrorReport(error.error_type, report.body, None, report.log)
 
 
@@ -78,7 +79,25 @@ def _user_frames(tb: TracebackType | None) -> traceback.StackSummary:
     # loaded the user's module: the user sees their own code first.
     while tb is not None and _is_machinery(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
-    return traceback.extract_tb(tb)
+    try:
+        return traceback.extract_tb(tb)
+    except Exception:
+        # Reading a frame's source line ran the user's code (a module loader's
+        # get_source) and that raised: the frames without their lines, then.
+        return traceback.StackSummary.from_list(
+            [_frame(frame, lineno) for frame, lineno in traceback.walk_tb(tb)]
+        )
+
+
+def _frame(frame: FrameType, lineno: int) -> traceback.FrameSummary:
+    code = frame.f_code
+    try:
+        line = linecache.getline(code.co_filename, lineno, frame.f_globals)
+    except Exception:
+        line = ""
+    return traceback.FrameSummary(
+        code.co_filename, lineno, code.co_name, lookup_line=False, line=line
+    )
 
 
 def _is_machinery(filename: str) -> bool:

@@ -68,8 +68,16 @@ class Hooks:
             try:
                 callback()
             except BaseException as exc:  # sys.exit() in a hook included: the exit is ours
-                name = getattr(callback, "__qualname__", repr(callback))
-                log(runtime_line("ERROR", f"shutdown hook {name} raised {exc!r}"))
+                name = getattr(callback, "__qualname__", None) or _shown(callback)
+                log(runtime_line("ERROR", f"shutdown hook {name} raised {_shown(exc)}"))
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, or what it is when its ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object: repr() failed>"
 
 
 HOOKS = Hooks()
@@ -89,8 +97,8 @@ def register(requests: ExtensionRequests, extension: Transport, log: Log) -> boo
     from ric.extensions import identifier
 
     try:
-        head, body = requests.register(EXTENSION_NAME)
-        ready = requests.next_event(identifier(extension.request(head, body)))
+        extension.send(requests.register(EXTENSION_NAME))
+        ready = requests.next_event(identifier(extension.receive()))
     except RicError as exc:
         log(runtime_line("WARNING", f"no shutdown extension ({exc}): SIGTERM may never come"))
         return False
@@ -112,7 +120,8 @@ def _wait_forever(extension: Transport, ready: bytes) -> None:
     import contextlib
 
     with contextlib.suppress(RicError):  # the environment is going away
-        extension.request(ready)
+        extension.send((ready,))
+        extension.receive()
 
 
 class _Terminate:

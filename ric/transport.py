@@ -1,7 +1,10 @@
 """The one socket seam: a keep-alive HTTP/1.1 connection to the Runtime API.
 
-Every ``OSError`` is mapped to :class:`~ric.errors.TransportError` here and
-nowhere else. :class:`FakeTransport` replays scripted responses for tests.
+The seam is ``send(parts)`` and ``receive()``: it knows nothing of requests,
+so the client decides what one write carries (a request, a request with the
+next one pipelined behind it, a piece of a chunked body). Every ``OSError``
+is mapped to :class:`~ric.errors.TransportError` here and nowhere else.
+:class:`FakeTransport` replays scripted responses for tests.
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ from __future__ import annotations
 # importing `socket` (with `enum` and `selectors`) adds to every cold start.
 import _socket
 
-from ric.errors import TransportError
+from ric.errors import StaleConnection, TransportError
 from ric.wire import Response, ResponseReader
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from typing import Protocol
 
     class Transport(Protocol):
-        def request(self, head: bytes, body: bytes = b"", then: bytes = b"") -> Response: ...
+        """Bytes out, responses in; what the bytes are is the caller's business.
+
+        ``send`` may carry several requests (pipelining) or part of one (a
+        chunked body); each ``receive`` returns the next response, in order.
+        """
+
+        def send(self, parts: Sequence[bytes]) -> None: ...
 
         def receive(self) -> Response: ...
 
@@ -29,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "FakeTransport", "parse_address"]
 
 _READ_SIZE = 256 * 1024
-# Below this size joining head and body costs less than a scatter-gather write.
+# Below this size joining the parts costs less than a scatter-gather write.
 _JOIN_LIMIT = 64 * 1024
 
 
@@ -42,13 +51,16 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class Connection:
-    """A persistent connection, opened on first use and reopened after a failure.
+    """A persistent connection, opened by the first send after it was closed.
 
     No timeout is set: ``GET /next`` legitimately waits for as long as the
-    environment is idle, and a blocking read lets signal handlers run.
+    environment is idle, and a blocking read lets signal handlers run. The
+    connection is closed after any failure, after an answer with
+    ``Connection: close`` and after one framed by the peer closing it, so
+    that the next send opens a new one.
     """
 
-    __slots__ = ("_address", "_reader", "_sock", "_view")
+    __slots__ = ("_address", "_answered", "_answered_at_send", "_reader", "_sock", "_view")
 
     def __init__(self, host: str, port: int) -> None:
         self._address = (host, port)
@@ -57,37 +69,31 @@ class Connection:
         # One receive buffer for the life of the process: a fresh 256 KiB
         # buffer per recv() costs an mmap, an mremap and a munmap each time.
         self._view = memoryview(bytearray(_READ_SIZE))
+        self._answered = 0  # responses read on this connection
+        self._answered_at_send = 0
 
-    def request(self, head: bytes, body: bytes = b"", then: bytes = b"") -> Response:
-        """Send a request, and ``then`` (a pipelined request) in the same write.
-
-        Returns the first request's response; :meth:`receive` reads the second.
-        """
-        if self._sock is None:
-            return self._exchange(self._connect(), (head, body, then))
+    def send(self, parts: Sequence[bytes]) -> None:
+        sock = self._sock
+        if sock is None:
+            sock = self._connect()
+        self._answered_at_send = self._answered
         try:
-            return self._exchange(self._sock, (head, body, then))
-        except _StaleConnection:
-            # The peer closed the idle keep-alive connection before reading our
-            # request, so it was not processed: one retry on a new connection.
-            return self._exchange(self._connect(), (head, body, then))
+            _send(sock, parts)
+        except OSError as exc:
+            self.close()
+            raise TransportError(f"Runtime API at {_show(self._address)}: {exc}") from exc
 
     def receive(self) -> Response:
-        """The response to a request sent earlier as ``then``."""
-        if self._sock is None:
-            raise TransportError("connection closed before the pipelined response")
-        return self._exchange(self._sock, ())
+        """The next response; :class:`StaleConnection` if the peer had closed the idle connection.
 
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        self._reader = ResponseReader()
-
-    def _exchange(self, sock: _socket.socket, parts: tuple[bytes, ...]) -> Response:
+        That is the case when the connection had served a response before the
+        last send, and it ended before any byte of the answer to that send:
+        the peer closed it unread, so sending the same bytes again is safe.
+        """
+        sock = self._sock
+        if sock is None:
+            raise TransportError("connection closed before the response")
         try:
-            if parts:
-                _send(sock, parts)
             response = self._receive(sock)
         except OSError as exc:
             self.close()
@@ -95,9 +101,17 @@ class Connection:
         except TransportError:
             self.close()
             raise
-        if response.headers.get("connection", "").lower() == "close":
+        self._answered += 1
+        if self._reader.closed or response.headers.get("connection", "").lower() == "close":
             self.close()
         return response
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._reader = ResponseReader()
+        self._answered = self._answered_at_send = 0
 
     def _connect(self) -> _socket.socket:
         try:
@@ -114,15 +128,11 @@ class Connection:
             size = sock.recv_into(view)
             if size:
                 reader.feed(view[:size])
-            elif reader.idle:
-                raise _StaleConnection("Runtime API closed the connection")
+            elif reader.idle and self._answered_at_send == self._answered > 0:
+                raise StaleConnection("Runtime API closed the idle connection")
             else:
                 reader.feed_eof()
         return response
-
-
-class _StaleConnection(TransportError):
-    """Closed by the peer before any byte of the answer arrived."""
 
 
 def _open(host: str, port: int) -> _socket.socket:
@@ -143,7 +153,7 @@ def _open(host: str, port: int) -> _socket.socket:
     raise failure
 
 
-def _send(sock: _socket.socket, parts: tuple[bytes, ...]) -> None:
+def _send(sock: _socket.socket, parts: Sequence[bytes]) -> None:
     if sum(map(len, parts)) <= _JOIN_LIMIT:
         sock.sendall(b"".join(parts))
         return
@@ -159,18 +169,19 @@ def _show(address: tuple[str, int]) -> str:
 
 
 class FakeTransport:
-    """Replays scripted responses (or raises scripted errors) and records requests."""
+    """Replays scripted responses (or raises scripted errors) and records what was sent.
+
+    ``sent`` holds the bytes of each ``send``, joined: a pipelined pair of
+    requests is one entry, a chunked body one entry per write.
+    """
 
     def __init__(self, script: Iterable[Response | TransportError]) -> None:
         self._script = list(script)
-        self.requests: list[bytes] = []
+        self.sent: list[bytes] = []
         self.closed = False
 
-    def request(self, head: bytes, body: bytes = b"", then: bytes = b"") -> Response:
-        self.requests.append(head + body)
-        if then:
-            self.requests.append(then)
-        return self.receive()
+    def send(self, parts: Sequence[bytes]) -> None:
+        self.sent.append(b"".join(parts))
 
     def receive(self) -> Response:
         if not self._script:

@@ -1,19 +1,31 @@
-"""HTTP/1.1 response framing without I/O: bytes in, responses out.
+"""HTTP/1.1 framing without I/O: requests out as bytes, responses in as objects.
 
-Only what a Runtime API client needs (RFC 9112): responses framed by
-``Content-Length``, ``Transfer-Encoding: chunked`` (trailers kept) or the
-closing of the connection. The reader is fed whatever ``recv`` returned, in
-pieces of any size, and hands out whole responses.
+Only what a Runtime API client needs (RFC 9112):
+
+- the request writer: a head framed by ``Content-Length`` (:func:`request_head`),
+  or by ``Transfer-Encoding: chunked`` (:func:`chunked_head`) with a
+  :class:`ChunkedBody` that frames each chunk and ends with the last chunk and
+  its trailers (section 7.1);
+- the response reader: responses framed by ``Content-Length``, chunked
+  (trailers kept) or by the closing of the connection. It is fed whatever
+  ``recv`` returned, in pieces of any size, and hands out whole responses.
 """
 
 from __future__ import annotations
 
 from ric.errors import MalformedResponse
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
 __all__ = [
+    "ChunkedBody",
     "Response",
     "ResponseReader",
+    "chunked_head",
     "parse_head",
+    "request_head",
 ]
 
 _HEAD_END = b"\r\n\r\n"
@@ -21,6 +33,70 @@ _MAX_HEAD = 64 * 1024
 _MAX_CHUNK_LINE = 4096
 # Statuses that never carry a body (RFC 9112 section 6.3, rule 1).
 _NO_BODY = frozenset({204, 304})
+
+
+# The request writer. Header fields are given in wire form, one
+# "Name: value\r\n" line each, so that a builder can encode its constant
+# fields once; the writer adds the framing.
+
+
+def request_head(start: str, fields: str, length: int) -> bytes:
+    """A request head (``start`` is the request line) whose body has ``length`` bytes."""
+    return f"{start}\r\n{fields}Content-Length: {length}\r\n\r\n".encode()
+
+
+def chunked_head(start: str, fields: str, trailers: Sequence[str] = ()) -> bytes:
+    """A request head for a chunked body; ``trailers`` names the fields sent after it.
+
+    The ``Trailer`` field announces them (RFC 9110 section 6.6.2).
+    """
+    announced = f"Trailer: {', '.join(trailers)}\r\n" if trailers else ""
+    return f"{start}\r\n{fields}Transfer-Encoding: chunked\r\n{announced}\r\n".encode()
+
+
+class ChunkedBody:
+    """Frames a body of unknown length: chunks, then the last chunk and its trailers.
+
+    RFC 9112 section 7.1. Only the trailer fields announced in the head may be
+    sent; nothing may follow the last chunk.
+    """
+
+    __slots__ = ("_announced", "_ended")
+
+    def __init__(self, trailers: Sequence[str] = ()) -> None:
+        self._announced = frozenset(name.lower() for name in trailers)
+        self._ended = False
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def chunk(self, data: bytes) -> tuple[bytes, ...]:
+        """The parts that frame ``data``, for a scatter-gather write (no copy of it)."""
+        if self._ended:
+            raise ValueError("chunk after the last chunk")
+        if not data:  # a chunk of size 0 would end the body
+            return ()
+        return (b"%x\r\n" % len(data), data, b"\r\n")
+
+    def end(self, trailers: Mapping[str, str] | None = None) -> bytes:
+        """The last chunk and the trailer section."""
+        if self._ended:
+            raise ValueError("the body has already ended")
+        lines = []
+        for name, value in (trailers or {}).items():
+            if name.lower() not in self._announced:
+                raise ValueError(f"trailer {name!r} was not announced in the head")
+            lines.append(f"{name}: {_field_value(value)}\r\n")
+        self._ended = True
+        return b"0\r\n" + "".join(lines).encode() + b"\r\n"
+
+
+def _field_value(value: str) -> str:
+    # A CR or LF would end the field early and let the rest pass as another one.
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(f"field value with a line break or NUL: {value[:40]!r}")
+    return value
 
 
 class Response:
@@ -68,8 +144,9 @@ def _status(line: str) -> int:
     if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
         raise MalformedResponse(f"not an HTTP/1.x status line: {line[:80]!r}")
     code = parts[1]
-    # status-code = 3DIGIT (RFC 9112 section 4); int() alone would take "+200" or "2_00".
-    if len(code) != 3 or not code.isdigit():
+    # status-code = 3DIGIT (RFC 9112 section 4), ASCII digits: int() alone would
+    # take "+200", "2_00" or "٢٠٠", and isdigit() passes "²²²", which int() refuses.
+    if len(code) != 3 or not (code.isascii() and code.isdigit()):
         raise MalformedResponse(f"bad status code: {code[:20]!r}")
     return int(code)
 
@@ -95,11 +172,11 @@ class ResponseReader:
     ``None`` (more bytes needed). ``feed_eof`` marks the connection closed.
     """
 
-    __slots__ = ("_buf", "_chunks", "_eof", "_head", "_interim")
+    __slots__ = ("_buf", "_chunks", "_head", "_interim", "closed")
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._eof = False
+        self.closed = False  # the connection's end was fed: nothing more will come
         self._head: tuple[int, dict[str, str]] | None = None
         self._chunks: list[bytes] | None = None
         self._interim = False  # an interim response was read; the final one is owed
@@ -108,7 +185,7 @@ class ResponseReader:
         self._buf += data
 
     def feed_eof(self) -> None:
-        self._eof = True
+        self.closed = True
 
     @property
     def idle(self) -> bool:
@@ -150,7 +227,7 @@ class ResponseReader:
         length = headers.get("content-length")
         if length is not None:
             return self._read_length(status, headers, _content_length(length))
-        if not self._eof:  # framed by the end of the connection
+        if not self.closed:  # framed by the end of the connection
             return None
         body = bytes(self._buf)
         self._buf.clear()
@@ -203,7 +280,7 @@ class ResponseReader:
         return None
 
     def _raise_if_eof(self, where: str) -> None:
-        if self._eof:
+        if self.closed:
             raise MalformedResponse(f"connection closed {where}")
 
 
@@ -217,14 +294,19 @@ def _take(buffer: bytearray, start: int, size: int) -> bytes:
         return view[start : start + size].tobytes()
 
 
+# No body we could hold has a longer length, and int() refuses more than 4300
+# digits with a ValueError (the CPython limit on str -> int conversion).
+_MAX_LENGTH_DIGITS = 18
+
+
 def _content_length(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
+    if len(value) > _MAX_LENGTH_DIGITS or not (value.isascii() and value.isdigit()):
         raise MalformedResponse(f"bad Content-Length: {value[:40]!r}")
     return int(value)
 
 
 def _chunk_size(line: bytes) -> int:
     size = line.split(b";", 1)[0].strip()
-    if not size or size.strip(b"0123456789abcdefABCDEF"):
+    if not size or size.strip(b"0123456789abcdefABCDEF") or len(size) > _MAX_LENGTH_DIGITS:
         raise MalformedResponse(f"bad chunk size line: {line[:40]!r}")
     return int(size, 16)

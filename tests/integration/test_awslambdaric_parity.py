@@ -191,3 +191,102 @@ def test_init_exception_differs_only_by_importlib_frames(
     user_frames = [e for e in their_body.pop("stackTrace") if "importlib" not in e]
     assert our_body.pop("stackTrace") == user_frames
     assert our_body == their_body
+
+
+MARSHAL_APP = """
+import dataclasses, datetime, decimal, enum, uuid
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Named(str, enum.Enum):
+    A = "a"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int = 1
+
+
+VALUES = {
+    "datetime": datetime.datetime(2024, 1, 2, 3, 4, 5),
+    "date": datetime.date(2024, 1, 2),
+    "time": datetime.time(1, 2),
+    "uuid": uuid.UUID(int=1),
+    "enum": Colour.RED,
+    "dataclass": Point(),
+    "set": {1},
+    "object": object(),
+    "enum-key": {Colour.RED: 1},
+    "date-key": {datetime.date(2024, 1, 2): 1},
+    "decimal-key": {decimal.Decimal(1): 1},
+    "tuple-key": {(1, 2): 1},
+    "decimal": decimal.Decimal("1.50"),
+    "int-enum": Level.HIGH,
+    "str-enum": Named.A,
+    "int-key": {1: "one"},
+}
+
+
+def result(event, context):
+    value = VALUES[event["kind"]]
+    # From 64 KiB on, ric encodes with orjson.
+    return {"pad": "x" * 70000, "v": [value]} if event["large"] else value
+"""
+REFUSED_KINDS = [
+    "datetime", "date", "time", "uuid", "enum", "dataclass", "set", "object",
+    "enum-key", "date-key", "decimal-key", "tuple-key",
+]  # fmt: skip
+ACCEPTED_KINDS = ["decimal", "int-enum", "str-enum", "int-key"]
+
+
+def marshal_posts(
+    api: ScriptedRuntimeApi, root: Path, command: Command, events: list[tuple[str, bool, bool]]
+) -> list[Recorded]:
+    """Serve each (kind, large result, large event) and return the posts."""
+    for index, (kind, large, pad_event) in enumerate(events):
+        body = {"kind": kind, "large": large, "pad": "x" * (70000 if pad_event else 0)}
+        api.event(f"req-{index}", json.dumps(body).encode())
+        api.post(f"invocation/req-{index}/{'response' if kind in ACCEPTED_KINDS else 'error'}")
+    api.park()
+    env = lambda_env(api.address, root, **REFERENCE_ENV)
+    runtime = RuntimeProcess(command("marshal_app.result"), env, root)
+    reached = api.parked.wait(60)
+    runtime.stop()
+    assert reached, (runtime.stdout[-2000:], runtime.stderr[-2000:])
+    posts = api.posts()
+    api.release.set()
+    api.server.clear()
+    api.parked.clear()
+    api.release.clear()
+    return posts
+
+
+def test_marshal_errors_and_values_match(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot
+) -> None:
+    task_root.write("marshal_app.py", MARSHAL_APP)
+    kinds = REFUSED_KINDS + ACCEPTED_KINDS
+    # Small results by the C encoder, large ones by orjson, then small ones
+    # again once a large event has made ric load orjson for good.
+    events = [(k, False, False) for k in kinds] + [(k, True, False) for k in kinds]
+    events += [(k, False, True) for k in kinds]
+    ours = marshal_posts(runtime_api, task_root.path, ric_command, events)
+    theirs = marshal_posts(runtime_api, task_root.path, awslambdaric_command, events)
+    assert len(ours) == len(theirs) == len(events)
+    for (kind, large, _), mine, reference in zip(events, ours, theirs, strict=True):
+        assert mine.path == reference.path, kind
+        if kind in ACCEPTED_KINDS:  # ric writes compact JSON: compared as values
+            assert json.loads(mine.body) == json.loads(reference.body), kind
+        else:
+            assert mine.body == reference.body, (kind, large)
+    decimals = [
+        post.body for (kind, _, _), post in zip(events, ours, strict=True) if kind == "decimal"
+    ]
+    assert all(b"1.50" in body for body in decimals)

@@ -196,3 +196,24 @@ def test_unreachable_runtime_api_is_retried_then_exits_1(tmp_path: Path) -> None
         sum("invocation/next failed (cannot connect to 127.0.0.1:9" in line for line in lines) == 7
     )
     assert "LAMBDA_RUNTIME invocation/next failed 8 times, giving up" in lines[-1]
+
+
+def test_an_init_exception_whose_str_raises_is_reported(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    task_root.write(
+        "app.py",
+        "class Unprintable(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('no str')\n\n"
+        "raise Unprintable()\n",
+    )
+    runtime_api.post("init/error")
+    runtime = RuntimeProcess(
+        ric_command("app.handler"), lambda_env(runtime_api.address, tmp_path), tmp_path
+    )
+    assert runtime.wait() == 1
+    (post,) = runtime_api.posts()
+    body = json.loads(post.body)
+    assert (body["errorType"], body["errorMessage"]) == ("Unprintable", "<exception str() failed>")
+    assert runtime.stderr == b""

@@ -16,6 +16,7 @@ from tests.conftest import TaskRoot
 from tests.integration.runtime_api import (
     RuntimeProcess,
     ScriptedRuntimeApi,
+    awslambdaric_command,
     lambda_env,
     ric_command,
 )
@@ -126,15 +127,16 @@ def test_text_records_on_stdout(runtime_api: ScriptedRuntimeApi, app: Path) -> N
     script(runtime_api, "rid-1")
     runtime = serve(runtime_api, app, "app.handler")
     lines = output(runtime).split("\n")
+    # No AWS_LAMBDA_LOG_LEVEL: the root stays at WARNING, as awslambdaric leaves it.
     assert re.fullmatch(rf"\[WARNING\]\t{TIMESTAMP}\t\tinit warning", lines[0])
-    assert re.fullmatch(rf"\[INFO\]\t{TIMESTAMP}\trid-1\tinfo rid-1", lines[1])
-    assert re.fullmatch(rf"\[WARNING\]\t{TIMESTAMP}\trid-1\t\{{'as': 'object'\}}", lines[2])
-    assert re.fullmatch(rf"\[ERROR\]\t{TIMESTAMP}\trid-1\tmulti", lines[3])
-    assert lines[4:6] == ["line", "Traceback (most recent call last):"]
+    assert re.fullmatch(rf"\[WARNING\]\t{TIMESTAMP}\trid-1\t\{{'as': 'object'\}}", lines[1])
+    assert re.fullmatch(rf"\[ERROR\]\t{TIMESTAMP}\trid-1\tmulti", lines[2])
+    assert lines[3:5] == ["line", "Traceback (most recent call last):"]
     error_end = lines.index("ZeroDivisionError: division by zero")
     # The traceback ends its record: what follows starts on a line of its own.
     assert lines[error_end + 1 : error_end + 3] == ["via context", "printed"]
     assert b"debug" not in runtime.stdout
+    assert b"info rid-1" not in runtime.stdout
     assert json.loads(runtime_api.posts()[0].body) == {"fd": None}
 
 
@@ -173,11 +175,12 @@ def test_telemetry_frames(runtime_api: ScriptedRuntimeApi, app: Path, frames: Fr
     runtime = serve(runtime_api, app, "app.handler", frames)
     received = frames.close()
     kinds = [kind for kind, _ in received]
-    assert kinds == [0xA55A0013, 0xA55A000F, 0xA55A0013, 0xA55A0017, 0xA55A0003]
-    error = received[3][1].decode()
+    # Text format, no level set: the plain text type, without level bits, as awslambdaric.
+    assert kinds == [0xA55A0003] * 4
+    error = received[2][1].decode()
     assert error.startswith("[ERROR]\t")
     assert error.endswith("ZeroDivisionError: division by zero\n")
-    assert received[4][1] == b"via context\n"
+    assert received[3][1] == b"via context\n"
     # print() stays on stdout, and the descriptor is not left in the environment.
     assert output(runtime) == "printed\n"
     assert json.loads(runtime_api.posts()[0].body) == {"fd": None}
@@ -218,3 +221,85 @@ def test_logging_stays_unimported_when_unused(runtime_api: ScriptedRuntimeApi, a
     script(runtime_api, "rid-1")
     serve(runtime_api, app, "quiet.handler")
     assert runtime_api.posts()[0].body == b"false"
+
+
+LEVELS_APP = """
+import logging
+
+# Records of this logger reach the root's handler whatever the root's level:
+# what their frames are called can be compared at every level.
+app = logging.getLogger("app")
+app.setLevel(1)
+
+def handler(event, context):
+    for level in (5, 10, 15, 20, 25, 30, 40, 50, 60):
+        app.log(level, "level %d", level)
+    logging.getLogger("library").info("a library's info")
+    logging.getLogger("library").warning("a library's warning")
+    context.log("via context\\n")
+    return "ok"
+"""
+SETTINGS = {
+    "text": {},
+    "text-debug": {"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
+    "text-error": {"AWS_LAMBDA_LOG_LEVEL": "ERROR"},
+    "json": {"AWS_LAMBDA_LOG_FORMAT": "JSON"},
+    "json-debug": {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
+}
+
+
+def frame_types(
+    api: ScriptedRuntimeApi, root: Path, command: list[str], env: dict[str, str]
+) -> dict[str, tuple[int, str | None]]:
+    """The frame type of each record the runtime wrote, and a JSON record's level, by message."""
+    frames = Frames()
+    script(api, "rid-1")
+    env = {**env, "_LAMBDA_TELEMETRY_LOG_FD": str(frames.write), **REFERENCE_ENV}
+    runtime = RuntimeProcess(command, lambda_env(api.address, root, **env), root, (frames.write,))
+    reached = api.parked.wait(30)
+    runtime.stop()
+    assert reached, runtime.stderr
+    types = {}
+    for kind, payload in frames.close():
+        text = payload.decode()
+        if text.startswith("{"):
+            record = json.loads(text)
+            types[record["message"]] = (kind, record["level"])
+        else:
+            types[text.split("\t")[-1].strip()] = (kind, None)
+    api.release.set()
+    api.server.clear()
+    api.parked.clear()
+    api.release.clear()
+    return types
+
+
+REFERENCE_ENV = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_frame_types_match_awslambdaric(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, setting: str
+) -> None:
+    pytest.importorskip("awslambdaric")
+    task_root.write("levels.py", LEVELS_APP)
+    env = SETTINGS[setting]
+    ours = frame_types(runtime_api, task_root.path, ric_command("levels.handler"), env)
+    theirs = frame_types(runtime_api, task_root.path, awslambdaric_command("levels.handler"), env)
+    if setting == "json":
+        # The one difference, on purpose: with JSON and no level, Lambda's
+        # default application level is INFO; awslambdaric leaves WARNING.
+        assert ours.pop("a library's info") == (0xA55A000E, "INFO")
+    assert ours == theirs
+    assert "level 15" in ours
+
+
+def test_text_format_without_a_level_leaves_the_root_at_warning(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot
+) -> None:
+    task_root.write("levels.py", LEVELS_APP)
+    script(runtime_api, "rid-1")
+    runtime = serve(runtime_api, task_root.path, "levels.handler")
+    text = output(runtime)
+    assert "a library's warning" in text
+    assert "a library's info" not in text

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from tests.conftest import TaskRoot
 from tests.integration.runtime_api import (
@@ -229,3 +230,111 @@ def test_sigterm_while_idle_runs_the_users_handler(
     runtime.process.send_signal(signal.SIGTERM)
     assert runtime.wait() == 0
     assert marker.read_text() == "cleaned up"
+
+
+def test_output_without_a_newline_is_in_the_log_before_the_result(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    task_root.write(
+        "partial.py",
+        """
+        import sys
+
+        def handler(event, context):
+            sys.stdout.write("partial out")
+            sys.stderr.write("partial err")
+            return "done"
+        """,
+    )
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    seen: list[tuple[str, str]] = []
+
+    def on_post(request: Request) -> Response:
+        # What the log holds when the result arrives.
+        seen.append((out.read_text(), err.read_text()))
+        return Response('{"status":"OK"}', status=202, content_type="application/json")
+
+    runtime_api.event("req-1")
+    runtime_api.server.expect_ordered_request(
+        "/2018-06-01/runtime/invocation/req-1/response", method="POST"
+    ).respond_with_handler(on_post)
+    runtime_api.park()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            ric_command("partial.handler"),
+            env=lambda_env(runtime_api.address, tmp_path),
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
+        )
+        try:
+            assert runtime_api.parked.wait(30)
+        finally:
+            process.kill()
+            process.wait()
+    assert seen == [("partial out", "partial err")]
+
+
+UNPRINTABLE = """
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no str for you")
+
+    def __repr__(self):
+        raise RuntimeError("no repr either")
+
+
+class NoSource:
+    # linecache asks a module's loader for the source of a file it cannot read.
+    def get_source(self, name):
+        raise ValueError("no source for you")
+
+
+scope = {"__name__": "virtual", "__loader__": NoSource()}
+exec(compile("def fail():\\n    raise KeyError('k')\\n", "/nonexistent/virtual.py", "exec"), scope)
+
+
+def unprintable(event, context):
+    raise Unprintable()
+
+
+def sourceless(event, context):
+    scope["fail"]()
+
+"""
+
+
+@pytest.mark.parametrize(
+    ("handler", "error_type", "message"),
+    [
+        ("unprintable", "Unprintable", "<exception str() failed>"),
+        ("sourceless", "KeyError", "'k'"),
+    ],
+    ids=["str-raises", "traceback-raises"],
+)
+def test_an_exception_that_cannot_be_described_is_still_reported(
+    runtime_api: ScriptedRuntimeApi,
+    task_root: TaskRoot,
+    tmp_path: Path,
+    handler: str,
+    error_type: str,
+    message: str,
+) -> None:
+    task_root.write("bad.py", UNPRINTABLE)
+    runtime_api.event("req-1")
+    runtime_api.post("invocation/req-1/error")
+    runtime_api.event("req-2")  # the runtime lives on to serve it
+    runtime_api.post("invocation/req-2/error")
+    runtime_api.park()
+    runtime = serve(runtime_api, tmp_path, f"bad.{handler}")
+    runtime.stop()
+    error, again = runtime_api.posts()
+    body = json.loads(error.body)
+    assert (body["errorType"], body["errorMessage"], body["requestId"]) == (
+        error_type,
+        message,
+        "req-1",
+    )
+    assert error.headers["lambda-runtime-function-error-type"] == error_type
+    assert runtime.stdout.startswith(f"[ERROR] {error_type}: {message}\r".encode())
+    assert json.loads(again.body)["requestId"] == "req-2"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ric.applog import DEFAULT_LEVEL, JsonFormatter, SinkHandler, TextFormatter, install
+from ric.applog import DEFAULT_JSON_LEVEL, JsonFormatter, SinkHandler, TextFormatter, install
 from ric.config import RuntimeConfig
 from ric.context import LambdaContext, Scope, current_context, make_context
 from ric.log import LogSink
@@ -223,18 +223,34 @@ def root_logger() -> Iterator[logging.Logger]:
 
 
 @pytest.mark.parametrize(
-    ("level", "shown"), [(None, ["INFO", "WARNING", "ERROR"]), (40, ["ERROR"])]
+    ("json_format", "level", "root_level", "shown"),
+    [
+        (False, None, logging.WARNING, ["warning", "error"]),
+        (True, None, DEFAULT_JSON_LEVEL, ["info", "warning", "error"]),
+        (False, 40, 40, ["error"]),
+        (True, 10, 10, ["debug", "info", "warning", "error"]),
+    ],
+    ids=["text", "json", "text-error", "json-debug"],
 )
 def test_install_sets_the_level(
-    root_logger: logging.Logger, level: int | None, shown: list[str]
+    root_logger: logging.Logger,
+    json_format: bool,
+    level: int | None,
+    root_level: int,
+    shown: list[str],
 ) -> None:
     stream = io.StringIO()
     root_logger.handlers.clear()
-    install(LogSink(stream=stream), Scope().current, level)
-    assert root_logger.level == (DEFAULT_LEVEL if level is None else level)
+    root_logger.setLevel(logging.WARNING)  # Python's own default
+    install(LogSink(json=json_format, stream=stream), Scope().current, level)
+    assert root_logger.level == root_level
     for name in ("debug", "info", "warning", "error"):
         getattr(logging.getLogger("ric-test-child"), name)(name)
-    assert [line.split("]")[0][1:] for line in stream.getvalue().splitlines()] == shown
+    lines = stream.getvalue().splitlines()
+    messages = [
+        json.loads(line)["message"] if json_format else line.split("\t")[-1] for line in lines
+    ]
+    assert messages == shown
 
 
 def test_basic_config_after_install_prints_nothing_twice(root_logger: logging.Logger) -> None:

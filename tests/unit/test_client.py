@@ -7,7 +7,8 @@ import re
 import pytest
 
 from ric.client import Retry, RuntimeClient
-from ric.errors import RuntimeApiError, TransportError, UnexpectedStatus
+from ric.errors import RuntimeApiError, StaleConnection, TransportError, UnexpectedStatus
+from ric.outcome import Buffered, Failed
 from ric.protocol import ErrorReport, Invocation, RequestBuilder
 from ric.transport import FakeTransport
 from ric.wire import Response
@@ -15,7 +16,7 @@ from ric.wire import Response
 BUILDER = RequestBuilder("127.0.0.1:9001", "ua")
 NEXT = BUILDER.next
 ACCEPTED = Response(202, {"content-type": "application/json"}, b'{"status":"OK"}')
-RESULT = (b"{}", "application/json")
+RESULT = Buffered(b"{}", "application/json")
 
 
 def event(request_id: str) -> Response:
@@ -41,10 +42,10 @@ def first_invocation(request_id: str = "r1") -> Invocation:
     return client.next_invocation()
 
 
-def posted(invocation: Invocation, outcome: tuple[bytes, str] | ErrorReport) -> bytes:
-    if isinstance(outcome, ErrorReport):
-        return b"".join(BUILDER.error(invocation, outcome))
-    return b"".join(BUILDER.response(invocation, *outcome))
+def posted(invocation: Invocation, outcome: Buffered | Failed) -> bytes:
+    if isinstance(outcome, Failed):
+        return b"".join(BUILDER.error(invocation, outcome.report))
+    return b"".join(BUILDER.response(invocation, outcome.body, outcome.content_type))
 
 
 def warning(message: str) -> str:
@@ -57,7 +58,7 @@ def test_next_invocation() -> None:
     invocation = client.next_invocation()
     assert (invocation.request_id, invocation.body) == ("r1", b'{"id": "r1"}')
     assert invocation.deadline_ms == 1700000000000
-    assert transport.requests == [NEXT]
+    assert transport.sent == [NEXT]
     assert log == []
 
 
@@ -73,7 +74,7 @@ def test_next_invocation() -> None:
 def test_one_failure_is_retried(failure: Response | TransportError, logged: str) -> None:
     client, transport, log = make_client(failure, event("r1"))
     assert client.next_invocation().request_id == "r1"
-    assert transport.requests == [NEXT, NEXT]
+    assert transport.sent == [NEXT, NEXT]
     assert len(log) == 1
     assert re.fullmatch(warning(rf"invocation/next failed \({logged}\); retry in 0 s"), log[0])
 
@@ -86,7 +87,7 @@ def test_gives_up_after_the_last_attempt() -> None:
         client.next_invocation()
     assert type(info.value) is RuntimeApiError
     assert info.value.message == "invocation/next failed 3 times, giving up: HTTP 503: busy"
-    assert transport.requests == [NEXT] * 3
+    assert transport.sent == [NEXT] * 3
     assert len(log) == 2  # no "retry in" after the last attempt
 
 
@@ -97,7 +98,7 @@ def test_non_5xx_failure_is_not_retried(status: int) -> None:
         client.next_invocation()
     assert (info.value.status, info.value.body) == (status, b"nope")
     assert info.value.message == f"invocation/next answered HTTP {status}: nope"
-    assert transport.requests == [NEXT]
+    assert transport.sent == [NEXT]
     assert log == []
 
 
@@ -105,12 +106,12 @@ def test_complete_pipelines_the_next_request() -> None:
     invocation = first_invocation()
     client, transport, log = make_client(ACCEPTED, event("r2"))
     assert client.complete(invocation, RESULT).request_id == "r2"
-    # One transport call: the POST, then the GET written behind it.
-    assert transport.requests == [posted(invocation, RESULT), NEXT]
-    assert transport.requests[0] == (
+    # One write: the POST, then the GET behind it; two answers read.
+    assert transport.sent == [posted(invocation, RESULT) + NEXT]
+    assert transport.sent[0] == (
         b"POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\n"
         b"Host: 127.0.0.1:9001\r\nUser-Agent: ua\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}" + NEXT
     )
     assert log == []
 
@@ -127,7 +128,7 @@ def test_rejected_post_is_logged_and_the_loop_goes_on(status: int, reason: str) 
     invocation = first_invocation()
     client, transport, log = make_client(Response(status, {}, b"try later"), event("r2"))
     assert client.complete(invocation, RESULT).request_id == "r2"
-    assert transport.requests == [posted(invocation, RESULT), NEXT]
+    assert transport.sent == [posted(invocation, RESULT) + NEXT]
     assert len(log) == 1
     assert re.fullmatch(warning(re.escape(f"invocation r1: response rejected: {reason}")), log[0])
 
@@ -137,7 +138,7 @@ def test_undelivered_post_asks_again_with_a_fresh_request() -> None:
     client, transport, log = make_client(TransportError("connection reset"), event("r2"))
     assert client.complete(invocation, RESULT).request_id == "r2"
     # The pipelined GET went down with the connection: a new one is sent.
-    assert transport.requests == [posted(invocation, RESULT), NEXT, NEXT]
+    assert transport.sent == [posted(invocation, RESULT) + NEXT, NEXT]
     assert len(log) == 1
     assert re.fullmatch(warning(r"invocation r1: response not delivered: connection reset"), log[0])
 
@@ -146,26 +147,46 @@ def test_lost_pipelined_answer_is_retried() -> None:
     invocation = first_invocation()
     client, transport, log = make_client(ACCEPTED, TransportError("closed"), event("r2"))
     assert client.complete(invocation, RESULT).request_id == "r2"
-    assert transport.requests == [posted(invocation, RESULT), NEXT, NEXT]
+    assert transport.sent == [posted(invocation, RESULT) + NEXT, NEXT]
     assert len(log) == 1
     assert "invocation/next failed (closed)" in log[0]
+
+
+def test_stale_connection_is_sent_again_once() -> None:
+    invocation = first_invocation()
+    stale = StaleConnection("closed unread")
+    client, transport, log = make_client(stale, ACCEPTED, event("r2"))
+    assert client.complete(invocation, RESULT).request_id == "r2"
+    # Nothing was processed: the same write, post and pipelined GET, once more.
+    assert transport.sent == [posted(invocation, RESULT) + NEXT] * 2
+    assert log == []
+
+
+def test_stale_twice_is_a_failure() -> None:
+    stale = StaleConnection("closed unread")
+    client, transport, log = make_client(stale, stale, event("r1"))
+    assert client.next_invocation().request_id == "r1"
+    # The second stale answer counts as a failed attempt: retried as one.
+    assert transport.sent == [NEXT, NEXT, NEXT]
+    assert len(log) == 1
+    assert "invocation/next failed (closed unread)" in log[0]
 
 
 def test_complete_last_does_not_ask_for_more() -> None:
     invocation = first_invocation()
     client, transport, log = make_client(ACCEPTED)
     assert client.complete_last(invocation, RESULT) is None
-    assert transport.requests == [posted(invocation, RESULT)]
+    assert transport.sent == [posted(invocation, RESULT)]
     assert log == []
 
 
 def test_error_report_is_posted_to_error() -> None:
     invocation = first_invocation()
-    report = ErrorReport("ValueError", b'{"errorMessage": "bad"}', b"{}")
+    failed = Failed(ErrorReport("ValueError", b'{"errorMessage": "bad"}', b"{}"))
     client, transport, _ = make_client(ACCEPTED)
-    client.complete_last(invocation, report)
-    assert transport.requests == [posted(invocation, report)]
-    assert transport.requests[0].startswith(
+    client.complete_last(invocation, failed)
+    assert transport.sent == [posted(invocation, failed)]
+    assert transport.sent[0].startswith(
         b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n"
     )
 
@@ -173,7 +194,7 @@ def test_error_report_is_posted_to_error() -> None:
 def test_rejected_error_post_names_it() -> None:
     invocation = first_invocation()
     client, _, log = make_client(Response(413, {}, b""))
-    client.complete_last(invocation, ErrorReport("E", b"{}"))
+    client.complete_last(invocation, Failed(ErrorReport("E", b"{}")))
     assert "invocation r1: error rejected: the error is larger" in log[0]
 
 
@@ -181,7 +202,7 @@ def test_post_init_error() -> None:
     report = ErrorReport("Runtime.ImportModuleError", b'{"errorMessage": "x"}')
     client, transport, _ = make_client(ACCEPTED)
     assert client.post_init_error(report) is True
-    assert transport.requests == [b"".join(BUILDER.init_error(report))]
+    assert transport.sent == [b"".join(BUILDER.init_error(report))]
 
 
 @pytest.mark.parametrize("status", [400, 500])

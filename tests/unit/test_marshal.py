@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import enum
 import json
+import uuid
+from collections import OrderedDict
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +18,27 @@ from ric.errors import MarshalError, UnmarshalError
 from ric.marshal import BYTES_CONTENT_TYPE, JSON_CONTENT_TYPE, LARGE_BODY, Codec
 
 ENGINES = {"c-json": True, "json-package": False}
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class IntLevel(enum.IntEnum):
+    HIGH = 3
+
+
+class StrColour(str, enum.Enum):
+    RED = "red"
+
+
+class Flags(enum.IntFlag):
+    A = 1
+
+
+@dataclasses.dataclass
+class Point:
+    x: int = 1
 
 
 @pytest.fixture(params=list(ENGINES))
@@ -183,8 +208,10 @@ def test_deeply_nested_input_is_an_unmarshal_error(codec: Codec) -> None:
         (-(2**70), b"-1180591620717411303424"),
         (Decimal("1.50"), b"1.50"),
         ({"d": Decimal("1E+3")}, b'{"d":1E+3}'),
-        (datetime.datetime(2024, 1, 2, 3, 4, 5), b'"2024-01-02T03:04:05"'),
-        ({"t": datetime.date(2024, 1, 2)}, b'{"t":"2024-01-02"}'),
+        (IntLevel.HIGH, b"3"),
+        ({"k": StrColour.RED, IntLevel.HIGH: [Flags.A]}, b'{"k":"red","3":[1]}'),
+        ({2: Decimal("1.50"), False: None, None: 2}, b'{"2":1.50,"false":null,"null":2}'),
+        (OrderedDict(a=1), b'{"a":1}'),
         ({}, b"{}"),
         ("\x00\u2028", b'"\\u0000\xe2\x80\xa8"'),
     ],
@@ -194,10 +221,21 @@ def test_encode(codec: Codec, value: Any, body: bytes) -> None:
     assert codec.encode(value) == (body, JSON_CONTENT_TYPE)
 
 
-@pytest.mark.parametrize("key", [1, None, 1.5, True, False, -3], ids=repr)
-def test_non_str_keys_like_json_dumps(codec: Codec, key: object) -> None:
-    expected = json.dumps({key: "v"}, separators=(",", ":")).encode()
-    assert codec.encode({key: "v"}) == (expected, JSON_CONTENT_TYPE)
+@pytest.mark.parametrize("key", [1, None, 1.5, 2.5e-05, 1e-07, True, False, -3], ids=repr)
+@pytest.mark.parametrize("orjson_loaded", [False, True], ids=["small", "after-orjson"])
+def test_non_str_keys_like_json_dumps(codec: Codec, key: object, orjson_loaded: bool) -> None:
+    if orjson_loaded:
+        codec.load_orjson()
+    expected = json.dumps({"n": [{key: "v"}]}, separators=(",", ":")).encode()
+    assert codec.encode({"n": [{key: "v"}]}) == (expected, JSON_CONTENT_TYPE)
+
+
+@pytest.mark.parametrize("orjson_loaded", [False, True], ids=["small", "after-orjson"])
+def test_decimal_digits_kept_next_to_int_keys(codec: Codec, orjson_loaded: bool) -> None:
+    if orjson_loaded:
+        codec.load_orjson()
+    value = {"n": {1: "one", None: 0}, "d": Decimal("1.50")}
+    assert codec.encode(value) == (b'{"n":{"1":"one","null":0},"d":1.50}', JSON_CONTENT_TYPE)
 
 
 def test_bytes_are_sent_as_they_are(codec: Codec) -> None:
@@ -215,6 +253,49 @@ def circular() -> dict[str, Any]:
     value: dict[str, Any] = {}
     value["self"] = value
     return value
+
+
+# What the managed runtime refuses, worded as awslambdaric 4.2.2 words it.
+REFUSED = {
+    "datetime": (
+        datetime.datetime(2024, 1, 2, 3, 4, 5),
+        "Object of type datetime is not JSON serializable",
+    ),
+    "date": (datetime.date(2024, 1, 2), "Object of type date is not JSON serializable"),
+    "time": (datetime.time(1, 2), "Object of type time is not JSON serializable"),
+    "uuid": (uuid.UUID(int=1), "Object of type UUID is not JSON serializable"),
+    "enum": (Colour.RED, "Object of type Colour is not JSON serializable"),
+    "dataclass": (Point(), "Object of type Point is not JSON serializable"),
+    "frozenset": (frozenset([1]), "Object of type frozenset is not JSON serializable"),
+    "enum-key": ({Colour.RED: 1}, "keys must be str, int, float, bool or None, not Colour"),
+    "date-key": (
+        {datetime.date(2024, 1, 2): 1},
+        "keys must be str, int, float, bool or None, not date",
+    ),
+    "decimal-key": ({Decimal(1): 1}, "keys must be str, int, float, bool or None, not Decimal"),
+    "uuid-key": ({uuid.UUID(int=1): 1}, "keys must be str, int, float, bool or None, not UUID"),
+}
+
+
+@pytest.mark.parametrize("size", ["small", "large", "after-orjson"])
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_what_the_managed_runtime_refuses(codec: Codec, case: str, size: str) -> None:
+    value, message = REFUSED[case]
+    if size == "large":  # past the size from which orjson encodes
+        value = {"pad": "x" * LARGE_BODY, "v": [value]}
+    if size == "after-orjson":
+        codec.load_orjson()
+    with pytest.raises(MarshalError) as info:
+        codec.encode(value)
+    assert info.value.message == f"Unable to marshal response: {message}"
+
+
+def test_a_deep_value_is_still_encoded(codec: Codec) -> None:
+    deep: list[Any] = []
+    for _ in range(300):  # deeper than orjson goes: the stdlib encodes it
+        deep = [deep]
+    codec.load_orjson()
+    assert codec.encode(deep) == (b"[" * 301 + b"]" * 301, JSON_CONTENT_TYPE)
 
 
 @pytest.mark.parametrize(

@@ -181,7 +181,7 @@ def test_request_id_required(headers: dict[str, str]) -> None:
         parse_invocation(Response(200, headers, b"{}"))
 
 
-@pytest.mark.parametrize("deadline", ["", "abc", "-1", "1.5e12", "12 34"])
+@pytest.mark.parametrize("deadline", ["", "abc", "-1", "1.5e12", "12 34", "1" * 20, "9" * 5000])
 def test_non_numeric_deadline_is_zero(deadline: str) -> None:
     assert invocation(**{"lambda-runtime-deadline-ms": deadline}).deadline_ms == 0
 

@@ -200,3 +200,39 @@ def test_init_report_user_error_has_user_frames(task_root: TaskRoot) -> None:
         f'  File "{path}", line 3, in <module>\n    f()\n',
         f"  File \"{path}\", line 2, in f\n    raise KeyError('k')\n",
     ]
+
+
+class NoSource:
+    """A module loader whose get_source raises: linecache asks it for a line."""
+
+    def get_source(self, name: str) -> str:
+        raise ValueError("no source for you")
+
+
+def test_frames_whose_source_cannot_be_read_are_reported_without_it() -> None:
+    scope: dict[str, Any] = {"__name__": "virtual", "__loader__": NoSource()}
+    exec(
+        compile("def fail():\n    raise KeyError('k')\n", "/nonexistent/virtual.py", "exec"), scope
+    )
+    try:
+        scope["fail"]()
+    except KeyError as exc:
+        report = user_report(exc, "rid", "/cwd")
+    body = json.loads(report.body)
+    assert body["errorMessage"] == "'k'"
+    assert body["stackTrace"][-1] == '  File "/nonexistent/virtual.py", line 2, in fail\n'
+    assert body["stackTrace"][0].endswith('    scope["fail"]()\n')
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def test_an_exception_whose_str_raises_gets_pythons_wording() -> None:
+    try:
+        raise Unprintable()
+    except Unprintable as exc:
+        report = user_report(exc, "rid", "/cwd")
+    assert json.loads(report.body)["errorMessage"] == "<exception str() failed>"
+    assert report.log.message == "<exception str() failed>"

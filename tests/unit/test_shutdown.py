@@ -75,3 +75,33 @@ def test_snapstart_helpers_are_reachable_from_the_package() -> None:
 
     assert ric.register_before_snapshot is snapstart.register_before_snapshot
     assert ric.register_after_restore is snapstart.register_after_restore
+
+
+class Unshowable(Exception):
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class Nameless:
+    """A callable without a __qualname__ whose repr raises."""
+
+    def __call__(self) -> None:
+        raise Unshowable()
+
+    def __getattribute__(self, name: str) -> object:
+        if name == "__qualname__":
+            raise AttributeError(name)
+        return object.__getattribute__(self, name)
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_hook_whose_exception_cannot_be_shown_is_still_logged() -> None:
+    hooks, log = Hooks(), []
+    hooks.add(Nameless())
+    hooks.run(log.append)
+    (line,) = log
+    assert line.endswith(
+        "shutdown hook <Nameless object: repr() failed> raised <Unshowable object: repr() failed>\n"
+    )

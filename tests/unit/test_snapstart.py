@@ -7,7 +7,7 @@ import json
 import re
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -39,9 +39,9 @@ class Timeline(FakeTransport):
         super().__init__(script)
         self.events = events
 
-    def request(self, head: bytes, body: bytes = b"", then: bytes = b"") -> Response:
-        self.events.append(head.split(b" HTTP/1.1")[0].decode())
-        return super().request(head, body, then)
+    def send(self, parts: Sequence[bytes]) -> None:
+        self.events.append(parts[0].split(b" HTTP/1.1")[0].decode())
+        super().send(parts)
 
 
 class Lines(io.TextIOBase):
@@ -104,7 +104,7 @@ def test_hooks_run_in_order_around_restore_next() -> None:
         hooks.register_after_restore(noting(events, name))
     assert snapshot(client, sink_of(log), [hooks]) is None
     assert events == ["b3", "b2", "b1", "GET /2018-06-01/runtime/restore/next", "a1", "a2", "a3"]
-    assert transport.requests == [RESTORE_NEXT]
+    assert transport.sent == [RESTORE_NEXT]
     assert log == []
 
 
@@ -148,7 +148,7 @@ def test_before_snapshot_failure_is_posted_to_init_error_and_exits_64() -> None:
     hooks.register_after_restore(noting(events, "never"))
     assert snapshot(client, sink_of(log), [hooks]) == 64
     assert events == ["POST /2018-06-01/runtime/init/error"]
-    (request,) = transport.requests
+    (request,) = transport.sent
     head, body = request.split(b"\r\n\r\n", 1)
     assert b"\r\nLambda-Runtime-Function-Error-Type: Runtime.BeforeSnapshotError\r\n" in head
     report = json.loads(body)
@@ -182,7 +182,7 @@ def test_after_restore_failure_is_posted_to_restore_error_and_exits_65() -> None
         "a1",
         "POST /2018-06-01/runtime/restore/error",
     ]
-    head, body = transport.requests[1].split(b"\r\n\r\n", 1)
+    head, body = transport.sent[1].split(b"\r\n\r\n", 1)
     assert head.startswith(b"POST /2018-06-01/runtime/restore/error HTTP/1.1\r\n")
     assert b"\r\nLambda-Runtime-Function-Error-Type: Runtime.AfterRestoreError\r\n" in head
     report = json.loads(body)
@@ -221,7 +221,7 @@ def test_restore_next_5xx_is_retried_then_exits_1() -> None:
     hooks = Hooks()
     hooks.register_after_restore(noting(events, "never"))
     assert snapshot(client, sink_of(log), [hooks]) == 1
-    assert transport.requests == [RESTORE_NEXT] * 3
+    assert transport.sent == [RESTORE_NEXT] * 3
     assert "never" not in events
     assert re.fullmatch(
         r"\[WARNING\] \[\d+\] LAMBDA_RUNTIME restore/next failed \(HTTP 500: a\); retry in 0 s\n",
@@ -236,7 +236,7 @@ def test_restore_next_5xx_is_retried_then_exits_1() -> None:
 def test_restore_next_4xx_is_not_retried() -> None:
     client, transport, _, log = make_client(Response(404, {}, b"nope"))
     assert snapshot(client, sink_of(log), [Hooks()]) == 1
-    assert transport.requests == [RESTORE_NEXT]
+    assert transport.sent == [RESTORE_NEXT]
     assert re.fullmatch(
         r"\[ERROR\] \[\d+\] LAMBDA_RUNTIME restore/next answered HTTP 404: nope\n", log[0]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ric.errors import MalformedResponse, TransportError
-from ric.wire import Response, ResponseReader, parse_head
+from ric.wire import ChunkedBody, Response, ResponseReader, chunked_head, parse_head, request_head
 
 LENGTH = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"a":1}'
 # Chunk extensions (";name=value") are ignored; trailers follow the last chunk.
@@ -204,6 +204,12 @@ GARBAGE = {
     "content-length-negative": (HEAD + b"Content-Length: -1\r\n\r\n", False),
     "content-length-superscript": (HEAD + "Content-Length: ²\r\n\r\n".encode(), False),
     "content-length-twice": (HEAD + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n", False),
+    # int() refuses more than 4300 digits with a ValueError; 19 are already beyond any body.
+    "content-length-5000-digits": (HEAD + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n", False),
+    "content-length-19-digits": (HEAD + b"Content-Length: " + b"1" * 19 + b"\r\n\r\n", False),
+    "status-superscript-digits": (b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n", False),
+    "status-arabic-indic-digits": ("HTTP/1.1 ٢٠٠ OK\r\n\r\n".encode(), False),
+    "chunk-size-19-hex-digits": (CHUNKED_HEAD + b"1" * 19 + b"\r\n", False),
     "chunk-size-zz": (CHUNKED_HEAD + b"zz\r\n", False),
     "chunk-size-negative": (CHUNKED_HEAD + b"-1\r\n", False),
     "chunk-size-0x": (CHUNKED_HEAD + b"0x10\r\n", False),
@@ -268,7 +274,93 @@ def test_chunk_size_line_over_limit_raises() -> None:
         reader.next_response()
 
 
-@pytest.mark.parametrize("status", [b"+200", b"2_00", b"-200"])
-def test_status_code_must_be_three_digits(status: bytes) -> None:
+@pytest.mark.parametrize("status", [b"+200", b"2_00", b"-200", "٢٠٠".encode(), "²²²".encode()])
+def test_status_code_must_be_three_ascii_digits(status: bytes) -> None:
     with pytest.raises(MalformedResponse):
         parse_head(b"HTTP/1.1 " + status + b" OK")
+
+
+# The request writer, read back by an independent HTTP/1.1 implementation (h11).
+
+
+def server_side(data: bytes) -> list[object]:
+    """The events h11, as a server, reads from ``data``."""
+    import h11
+
+    connection = h11.Connection(h11.SERVER)
+    connection.receive_data(data)
+    events = []
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            return events
+        events.append(event)
+        if isinstance(event, h11.EndOfMessage):
+            return events
+
+
+def test_request_head_with_content_length_reads_back() -> None:
+    import h11
+
+    head = request_head("POST /path HTTP/1.1", "Host: h\r\nX-Name: café\r\n", 5)
+    assert head == (
+        b"POST /path HTTP/1.1\r\nHost: h\r\nX-Name: caf\xc3\xa9\r\nContent-Length: 5\r\n\r\n"
+    )
+    request, data, end = server_side(head + b"hello")
+    assert isinstance(request, h11.Request)
+    assert (request.method, request.target) == (b"POST", b"/path")
+    assert isinstance(data, h11.Data)
+    assert data.data == b"hello"
+    assert isinstance(end, h11.EndOfMessage)
+
+
+def test_chunked_body_with_trailers_reads_back() -> None:
+    import h11
+
+    names = ["X-Error-Type", "X-Error-Body"]
+    head = chunked_head("POST /stream HTTP/1.1", "Host: h\r\n", names)
+    assert head == (
+        b"POST /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+        b"Trailer: X-Error-Type, X-Error-Body\r\n\r\n"
+    )
+    body = ChunkedBody(names)
+    parts = [*body.chunk(b"a" * 17), *body.chunk(b""), *body.chunk(b"bc")]
+    assert parts == [b"11\r\n", b"a" * 17, b"\r\n", b"2\r\n", b"bc", b"\r\n"]
+    last = body.end({"X-Error-Type": "ValueError", "x-error-body": "eyJ9"})
+    assert last == b"0\r\nX-Error-Type: ValueError\r\nx-error-body: eyJ9\r\n\r\n"
+    assert body.ended
+    events = server_side(head + b"".join(parts) + last)
+    received = b"".join(bytes(e.data) for e in events if isinstance(e, h11.Data))
+    assert received == b"a" * 17 + b"bc"
+    end = events[-1]
+    assert isinstance(end, h11.EndOfMessage)
+    assert list(end.headers) == [(b"x-error-type", b"ValueError"), (b"x-error-body", b"eyJ9")]
+
+
+def test_chunked_body_without_trailers() -> None:
+    body = ChunkedBody()
+    assert chunked_head("POST / HTTP/1.1", "") == (
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    assert body.end() == b"0\r\n\r\n"
+
+
+def test_nothing_after_the_last_chunk() -> None:
+    body = ChunkedBody()
+    body.end()
+    with pytest.raises(ValueError, match="after the last chunk"):
+        body.chunk(b"x")
+    with pytest.raises(ValueError, match="already ended"):
+        body.end()
+
+
+@pytest.mark.parametrize(
+    "trailers",
+    [{"X-Other": "v"}, {"X-Type": "a\r\nInjected: 1"}, {"X-Type": "a\nb"}, {"X-Type": "\x00"}],
+    ids=["not-announced", "crlf", "lf", "nul"],
+)
+def test_bad_trailers_are_refused(trailers: dict[str, str]) -> None:
+    body = ChunkedBody(["X-Type"])
+    with pytest.raises(ValueError):
+        body.end(trailers)
+    assert not body.ended

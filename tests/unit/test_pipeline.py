@@ -1,20 +1,25 @@
-"""ric.loop: Processor and run(), bounded, over a FakeTransport."""
+"""ric.runtime: the handler pipeline and run(), bounded, over a FakeTransport."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, current_context
+from ric.context import LambdaContext, Scope, current_context
 from ric.errors import RuntimeApiError
-from ric.loop import Processor, run
 from ric.marshal import Codec
-from ric.protocol import ErrorReport, Invocation, RequestBuilder, parse_invocation
+from ric.outcome import Buffered, Failed
+from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
+from ric.runtime import Call, Failures, Pipeline, Respond, TraceId, run
 from ric.transport import FakeTransport
 from ric.wire import Response
 
@@ -43,9 +48,17 @@ def serve(
     transport = FakeTransport(script)
     log: list[str] = []
     client = RuntimeClient(transport, BUILDER, log.append, Retry(attempts=1, first_delay=0))
-    processor = Processor(handler, CONFIG, Codec(), {} if environ is None else environ, "/cwd")
-    run(client, processor, lambda entry: log.append(error_text(entry)), max_invocations)
+    processor = pipeline(
+        handler, {} if environ is None else environ, lambda entry: log.append(error_text(entry))
+    )
+    run(client, processor, max_invocations)
     return transport, log
+
+
+def pipeline(handler: Any, environ: dict[str, str], log: Callable[[ErrorLog], None]) -> Pipeline:
+    codec = Codec()
+    call = Call(handler, CONFIG, codec, TraceId(environ), Scope())
+    return Pipeline(call, Respond(codec), Failures("/cwd", log))
 
 
 def invocation_of(response: Response) -> Invocation:
@@ -59,14 +72,14 @@ def echo(event: Any, context: LambdaContext) -> dict[str, Any]:
 def test_serves_exactly_two() -> None:
     first, second = event("r1", b'{"n": 1}'), event("r2", b'{"n": 2}')
     transport, log = serve(echo, [first, ACCEPTED, second, ACCEPTED], max_invocations=2)
-    assert transport.requests == [
+    assert transport.sent == [
         NEXT,
         b"".join(
             BUILDER.response(
                 invocation_of(first), b'{"event":{"n":1},"id":"r1"}', "application/json"
             )
-        ),
-        NEXT,
+        )
+        + NEXT,
         b"".join(
             BUILDER.response(
                 invocation_of(second), b'{"event":{"n":2},"id":"r2"}', "application/json"
@@ -79,7 +92,7 @@ def test_serves_exactly_two() -> None:
 @pytest.mark.parametrize("count", [0, 1])
 def test_bounded_to_fewer(count: int) -> None:
     transport, _ = serve(echo, [event("r1"), ACCEPTED], max_invocations=count)
-    assert len(transport.requests) == 2 * count
+    assert len(transport.sent) == 2 * count  # GET /next, then the last post alone
 
 
 def test_unbounded_runs_until_the_runtime_api_fails() -> None:
@@ -131,7 +144,7 @@ def test_handler_error_is_posted_and_logged() -> None:
         raise ValueError("bad")
 
     transport, log = serve(handler, [event("r1"), ACCEPTED], max_invocations=1)
-    head, _, body = transport.requests[1].partition(b"\r\n\r\n")
+    head, _, body = transport.sent[1].partition(b"\r\n\r\n")
     assert head.startswith(b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n")
     assert b"\r\nLambda-Runtime-Function-Error-Type: ValueError\r\n" in head
     error = json.loads(body)
@@ -175,7 +188,7 @@ def test_runtime_faults_are_posted(
     response: Response, handler: Any, error_type: str, message: str
 ) -> None:
     transport, log = serve(handler, [response, ACCEPTED], max_invocations=1)
-    head, _, body = transport.requests[1].partition(b"\r\n\r\n")
+    head, _, body = transport.sent[1].partition(b"\r\n\r\n")
     assert head.startswith(b"POST /2018-06-01/runtime/invocation/r1/error HTTP/1.1\r\n")
     assert f"\r\nLambda-Runtime-Function-Error-Type: {error_type}\r\n".encode() in head
     assert json.loads(body) == {
@@ -211,13 +224,75 @@ def test_bad_context_does_not_call_the_handler() -> None:
 def test_processor_returns_the_encoded_result(
     response: Response, outcome: tuple[bytes, str]
 ) -> None:
-    processor = Processor(lambda event, context: event, CONFIG, Codec(), {}, "/cwd")
-    assert processor.handle(invocation_of(response)) == outcome
+    processor = pipeline(lambda event, context: event, {}, no_log)
+    buffered = processor.handle(invocation_of(response))
+    assert isinstance(buffered, Buffered)
+    assert (buffered.body, buffered.content_type) == outcome
 
 
 def test_deeply_nested_event_is_reported_not_raised() -> None:
-    processor = Processor(echo, CONFIG, Codec(), {}, "/cwd")
+    logged: list[ErrorLog] = []
+    processor = pipeline(echo, {}, logged.append)
     body = b"[" * 100_000 + b"]" * 100_000
     outcome = processor.handle(invocation_of(event("r1", body)))
-    assert isinstance(outcome, ErrorReport)
-    assert outcome.error_type == "Runtime.UnmarshalError"
+    assert isinstance(outcome, Failed)
+    assert outcome.report.error_type == "Runtime.UnmarshalError"
+    assert [entry.error_type for entry in logged] == ["Runtime.UnmarshalError"]
+
+
+def no_log(entry: ErrorLog) -> None:
+    raise AssertionError(f"unexpected error record: {entry.message}")
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@pytest.fixture
+def no_trace_id() -> Iterator[None]:
+    before = os.environ.pop("_X_AMZN_TRACE_ID", None)
+    yield
+    os.environ.pop("_X_AMZN_TRACE_ID", None)
+    if before is not None:
+        os.environ["_X_AMZN_TRACE_ID"] = before
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads RSS from /proc")
+def test_a_trace_id_per_invocation_does_not_grow_memory(no_trace_id: None) -> None:
+    trace = TraceId(os.environ)
+    call = Call(lambda event, context: None, CONFIG, Codec(), trace, Scope())
+    headers = {"lambda-runtime-aws-request-id": "r", "content-type": "application/json"}
+
+    def invoke(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            trace_id = f"Root=1-{n:08x}-{n:024x};Parent={n:016x};Sampled=1"
+            call(parse_invocation(Response(200, {**headers, TRACE: trace_id}, b"{}")))
+
+    invoke(5_000, 0)  # the allocator's own arenas, settled
+    before = rss_kib()
+    invoke(60_000, 5_000)
+    grown = rss_kib() - before
+    # setenv() kept every value: 60,000 ids of 70 bytes grew the process by ~8 MiB.
+    assert grown < 1024, f"RSS grew by {grown} KiB"
+    assert (
+        os.environ["_X_AMZN_TRACE_ID"]
+        == f"Root=1-{64_999:08x}-{64_999:024x};Parent={64_999:016x};Sampled=1"
+    )
+    assert os.getenv("_X_AMZN_TRACE_ID") == os.environ["_X_AMZN_TRACE_ID"]
+    # The C environment holds none: a child started with the inherited one sees none.
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.environ.get('_X_AMZN_TRACE_ID'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout == "None\n"
+    inherited = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.environ['_X_AMZN_TRACE_ID'])"],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert inherited.stdout == os.environ["_X_AMZN_TRACE_ID"] + "\n"

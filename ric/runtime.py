@@ -1,0 +1,382 @@
+"""One runtime's life: init, then serve (lambda-runtime-environment.html, "Runtime lifecycle").
+
+:meth:`Runtime.init` is Lambda's init phase: the ``logging`` watch, the
+handler's import (a failure is reported to ``/runtime/init/error``), orjson
+when init is off the caller's path, the shutdown extension when the function
+registered ``on_shutdown`` hooks, and SnapStart's hooks around the restore.
+It builds the handler pipeline. :meth:`Runtime.serve` is the invoke phase:
+:func:`run`, the hot loop, until the Runtime API fails for good.
+
+The pipeline turns an invocation into its outcome in three layers, each a
+small object built once at init:
+
+1. :class:`Call` calls the handler: the invocation's ``_X_AMZN_TRACE_ID``, its
+   context (in the ``ContextVar``), the event decoded, the handler called, and
+   the function's standard output and error flushed, so that a line without
+   its newline is in this invocation's log before the result is posted.
+2. :class:`Respond` maps the handler's result to an outcome: bytes as they
+   are, anything else as JSON, both :class:`~ric.outcome.Buffered`.
+3. :class:`Failures` turns what either raised into a logged
+   :class:`~ric.outcome.Failed`: the handler's exception with its stack, or a
+   fault of the runtime's (event, context or result it could not convert).
+
+:func:`run` posts each outcome with :class:`~ric.client.RuntimeClient` and can
+be bounded to a number of invocations. What comes later lands as a layer of
+its own, imported only when a handler needs it: an async handler or a web
+application is a handler wrapped at init (a persistent event loop, an ASGI or
+WSGI bridge), a generator result a :class:`~ric.outcome.Streamed` made by
+:class:`Respond`. (One module, not two: each module on the way to the first
+``GET /next`` costs every cold start its import.)
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ric import __version__
+from ric.client import RuntimeClient
+from ric.context import Scope, current_context, make_context
+from ric.errors import ConfigError, InitError, InvocationError, RuntimeApiError
+from ric.handler import load_handler
+from ric.log import runtime_line, when_imported
+from ric.marshal import Codec
+from ric.outcome import Buffered, Failed
+from ric.protocol import RequestBuilder
+from ric.transport import Connection, parse_address
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, MutableMapping
+    from typing import Any
+
+    from ric.config import RuntimeConfig
+    from ric.errors import RicError
+    from ric.log import LogSink
+    from ric.outcome import Outcome
+    from ric.protocol import ErrorReport, Invocation
+    from ric.records import ErrorLog
+
+    Handler = Callable[[Any, Any], Any]
+
+__all__ = [
+    "Call",
+    "Failures",
+    "Pipeline",
+    "Respond",
+    "Runtime",
+    "TraceId",
+    "connect",
+    "register_shutdown_extension",
+    "run",
+]
+
+
+# Set per invocation from Lambda-Runtime-Trace-Id for the X-Ray SDK
+# (runtimes-api.html, "Next invocation").
+TRACE_ENV = "_X_AMZN_TRACE_ID"
+
+
+class TraceId:
+    """``_X_AMZN_TRACE_ID`` in ``environ``, the invocation's, or none.
+
+    In ``os.environ`` the value is kept in the mapping only. Its setter calls
+    the C library's ``setenv``, and glibc never frees a value it replaces (a
+    pointer to it may still be held), so a new trace id per invocation grew
+    the process by about 150 bytes each time. Python code (the X-Ray SDK,
+    OpenTelemetry, ``os.getenv``) reads the mapping and sees each invocation's
+    id. The C environment holds none (one there at start is removed), so a
+    child process started with the inherited environment, as ``subprocess``
+    does by default, sees no trace id; one started with ``env=os.environ``
+    sees the invocation's.
+    """
+
+    __slots__ = ("_data", "_encode", "_environ", "_key")
+
+    def __init__(self, environ: MutableMapping[str, Any]) -> None:
+        self._environ = environ
+        environ.pop(TRACE_ENV, None)  # os.environ: unsetenv(), once
+        # os._Environ keeps its values, encoded, in _data behind putenv().
+        data = getattr(environ, "_data", None)
+        encode_key = getattr(environ, "encodekey", None)
+        self._encode = getattr(environ, "encodevalue", None)
+        usable = isinstance(data, dict) and callable(encode_key) and callable(self._encode)
+        self._data: dict[Any, Any] | None = data if usable else None
+        self._key = encode_key(TRACE_ENV) if usable and encode_key is not None else TRACE_ENV
+
+    def set(self, value: str | None) -> None:
+        data = self._data
+        if data is None:  # a plain mapping
+            if value is None:
+                self._environ.pop(TRACE_ENV, None)
+            else:
+                self._environ[TRACE_ENV] = value
+        elif value is None:
+            data.pop(self._key, None)
+        else:
+            data[self._key] = self._encode(value)  # type: ignore[misc]
+
+
+class _Raised(Exception):
+    """Carries what the handler raised out of :class:`Call`, apart from our own faults."""
+
+    def __init__(self, exception: Exception) -> None:
+        super().__init__()
+        self.exception = exception
+
+
+class Call:
+    """Layer 1: call the handler with the invocation's event and context."""
+
+    __slots__ = ("_codec", "_config", "_handler", "_scope", "_trace")
+
+    def __init__(
+        self,
+        handler: Handler,
+        config: RuntimeConfig,
+        codec: Codec,
+        trace: TraceId,
+        scope: Scope,
+    ) -> None:
+        self._handler = handler
+        self._config = config
+        self._codec = codec
+        self._trace = trace
+        self._scope = scope
+
+    def __call__(self, invocation: Invocation) -> Any:
+        """The handler's result; what it raised comes out as ``_Raised``."""
+        self._trace.set(invocation.trace_id)
+        context = make_context(invocation, self._config, self._scope.log)
+        self._scope.latest = context
+        token = current_context.set(context)
+        try:
+            event = self._codec.decode(invocation.body, invocation.content_type)
+            try:
+                return self._handler(event, context)
+            except Exception as exc:
+                raise _Raised(exc) from None
+            finally:
+                _flush_output()
+        finally:
+            current_context.reset(token)
+
+
+def _flush_output() -> None:
+    """The function's standard output and error, flushed before its result is posted.
+
+    A line written without its newline (``sys.stdout.write("partial")``) stays
+    in the text layer's buffer: it would show after the invocation's END, glued
+    to the next invocation's first line. awslambdaric flushes after every write.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                continue
+
+
+class Respond:
+    """Layer 2: the handler's result as an outcome."""
+
+    __slots__ = ("_codec",)
+
+    def __init__(self, codec: Codec) -> None:
+        self._codec = codec
+
+    def __call__(self, result: Any) -> Outcome:
+        return Buffered(*self._codec.encode(result))
+
+
+class Failures:
+    """Layer 3: an exception as a :class:`~ric.outcome.Failed` outcome, logged first."""
+
+    __slots__ = ("_cwd", "_log")
+
+    def __init__(self, cwd: str, log: Callable[[ErrorLog], None]) -> None:
+        self._cwd = cwd
+        self._log = log
+
+    def user(self, exc: Exception, request_id: str) -> Failed:
+        """What the handler raised."""
+        from ric.report import user_report  # error path only
+
+        return self._failed(user_report(exc, request_id, self._cwd))
+
+    def fault(self, error: RicError, request_id: str) -> Failed:
+        """An event, context or result the runtime could not convert."""
+        from ric.report import fault_report  # error path only
+
+        return self._failed(fault_report(error, request_id, self._cwd))
+
+    def _failed(self, report: ErrorReport) -> Failed:
+        self._log(report.log)
+        return Failed(report)
+
+
+class Pipeline:
+    """The layers, composed: one invocation in, its outcome out; no I/O but the user's."""
+
+    __slots__ = ("_call", "_failures", "_respond")
+
+    def __init__(self, call: Call, respond: Respond, failures: Failures) -> None:
+        self._call = call
+        self._respond = respond
+        self._failures = failures
+
+    def handle(self, invocation: Invocation) -> Outcome:
+        try:
+            return self._respond(self._call(invocation))
+        except _Raised as raised:
+            return self._failures.user(raised.exception, invocation.request_id)
+        except InvocationError as exc:
+            return self._failures.fault(exc, invocation.request_id)
+
+
+def run(client: RuntimeClient, pipeline: Pipeline, max_invocations: int | None = None) -> None:
+    """Serve invocations until the Runtime API fails or ``max_invocations`` are done."""
+    if max_invocations == 0:
+        return
+    invocation = client.next_invocation()
+    served = 1
+    while True:
+        outcome = pipeline.handle(invocation)
+        if served == max_invocations:
+            client.complete_last(invocation, outcome)
+            return
+        invocation = client.complete(invocation, outcome)
+        served += 1
+
+
+def connect(config: RuntimeConfig, sink: LogSink) -> RuntimeClient:
+    """A client of the Runtime API at ``config.runtime_api`` (ConfigError if malformed)."""
+    try:
+        host, port = parse_address(config.runtime_api)
+    except ValueError as exc:
+        raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
+    user_agent = f"ric/{__version__} python/{sys.version.split()[0]}"
+    requests = RequestBuilder(config.runtime_api, user_agent)
+    return RuntimeClient(Connection(host, port), requests, sink.text)
+
+
+def register_shutdown_extension(config: RuntimeConfig, sink: LogSink) -> None:
+    """Register the internal extension that makes Lambda end the environment with SIGTERM."""
+    from ric.extensions import ExtensionRequests
+    from ric.shutdown import register
+
+    host, port = parse_address(config.runtime_api)
+    register(ExtensionRequests(config.runtime_api), Connection(host, port), sink.text)
+
+
+class Runtime:
+    """Init, then serve; each phase returns what the process exits with."""
+
+    __slots__ = ("_client", "_config", "_cwd", "_environ", "_pipeline", "_sink")
+
+    def __init__(
+        self,
+        config: RuntimeConfig,
+        client: RuntimeClient,
+        sink: LogSink,
+        environ: MutableMapping[str, str],
+        cwd: str,
+    ) -> None:
+        self._config = config
+        self._client = client
+        self._sink = sink
+        self._environ = environ
+        self._cwd = cwd
+        self._pipeline: Pipeline | None = None
+
+    def run(self, init_failed: int = 1) -> int:
+        """Init and serve; ``init_failed`` is the exit status after a reported init error."""
+        status = self.init(init_failed)
+        return self.serve() if status is None else status
+
+    def init(self, init_failed: int = 1) -> int | None:
+        """The init phase; None when ready to serve, else the exit status."""
+        config, sink = self._config, self._sink
+        scope = Scope(sink.text)
+        when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
+        try:
+            handler = _without_collections(load_handler, config.handler, config.task_root)
+        except InitError as exc:
+            self._report_init_error(exc)
+            return init_failed
+        codec = Codec()
+        if config.initialization_type != "on-demand":
+            # Init runs ahead of any caller here, so pay for orjson now, not later.
+            codec.load_orjson()
+        if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
+            self._prepare_shutdown()  # during init: before a snapshot is taken
+        if config.initialization_type == "snap-start":
+            from ric.snapstart import snapshot
+
+            if (status := snapshot(self._client, sink)) is not None:
+                return status
+        call = Call(handler, config, codec, TraceId(self._environ), scope)
+        self._pipeline = Pipeline(call, Respond(codec), Failures(self._cwd, sink.error))
+        return None
+
+    def serve(self, max_invocations: int | None = None) -> int:
+        """The invoke phase: 0 after ``max_invocations``, 1 when the Runtime API fails for good."""
+        if self._pipeline is None:
+            raise RuntimeError("Runtime.serve() needs a successful init() first")
+        try:
+            run(self._client, self._pipeline, max_invocations)
+        except RuntimeApiError as exc:
+            self._sink.text(runtime_line("ERROR", exc.message))
+            return 1
+        return 0
+
+    def _prepare_shutdown(self) -> None:
+        from ric.shutdown import HOOKS, take_sigterm
+
+        if HOOKS:
+            config = self._config
+            if config.max_concurrency == 1:  # else the supervisor has registered
+                register_shutdown_extension(config, self._sink)
+            take_sigterm(HOOKS, config.shutdown_budget_s, self._sink.text)
+
+    def _report_init_error(self, error: InitError) -> None:
+        from ric.report import init_report
+
+        report = init_report(error)
+        self._sink.error(report.log)
+        try:
+            self._client.post_init_error(report)
+        except RuntimeApiError as exc:
+            self._sink.text(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
+
+
+def _without_collections(load: Callable[[str, str], Handler], handler: str, root: str) -> Handler:
+    """Import the handler with the cyclic garbage collector paused, then freeze what it made.
+
+    An application's imports (Powertools, FastAPI, boto3) create objects by the
+    hundred thousand and almost no garbage, yet the collector runs every 700
+    allocations and walks all of them in its older generations. Paused, it
+    costs nothing during init; ``gc.freeze()`` then moves everything init
+    made to a generation it never walks again, so the first invocations do not
+    pay for a full collection either (and garbage cycles made during init stay).
+    awslambdaric leaves the collector alone. The collector is on afterwards:
+    a ``gc.disable()`` in the function's module cannot be told from ours.
+    """
+    import gc
+
+    if not gc.isenabled():  # the interpreter was started so, or the user's choice
+        return load(handler, root)
+    gc.disable()
+    try:
+        return load(handler, root)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:
+    from ric.applog import install
+
+    install(sink, scope.current, level)
