@@ -58,10 +58,11 @@ class ScriptedRuntimeApi:
         self,
         request_id: str,
         body: bytes = b"{}",
+        /,
         content_type: str | None = "application/json",
         **headers: str,
     ) -> None:
-        """Queue one answer to ``GET /next``."""
+        """Queue one answer to ``GET /next``; ``headers`` add to the event's."""
         response = Response(body, status=200, headers=event_headers(request_id, **headers))
         if content_type is None:
             del response.headers["Content-Type"]
@@ -236,7 +237,7 @@ class EventQueue:
             "/2020-01-01/extension/event/next", method="GET"
         ).respond_with_handler(self._wait_for_the_end)
 
-    def put(self, request_id: str, body: bytes = b"{}", **headers: str) -> None:
+    def put(self, request_id: str, body: bytes = b"{}", /, **headers: str) -> None:
         response = Response(body, status=200, headers=event_headers(request_id, **headers))
         response.headers["Content-Type"] = "application/json"
         with self._changed:

@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,7 +100,9 @@ def queue(runtime_api: ScriptedRuntimeApi) -> EventQueue:
     return EventQueue(runtime_api)
 
 
-def overlap(queue: EventQueue, tmp_path: Path, name: str, ids: list[str], n: int) -> list[dict]:
+def overlap(
+    queue: EventQueue, tmp_path: Path, name: str, ids: list[str], n: int
+) -> list[dict[str, Any]]:
     """Queue events for ``ids`` that rendezvous in groups of ``n``; the decoded results."""
     directory = tmp_path / name
     directory.mkdir()

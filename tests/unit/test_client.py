@@ -175,7 +175,7 @@ def test_stale_twice_is_a_failure() -> None:
 def test_complete_last_does_not_ask_for_more() -> None:
     invocation = first_invocation()
     client, transport, log = make_client(ACCEPTED)
-    assert client.complete_last(invocation, RESULT) is None
+    client.complete_last(invocation, RESULT)
     assert transport.sent == [posted(invocation, RESULT)]
     assert log == []
 

@@ -8,7 +8,7 @@ import os
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 
 import pytest
@@ -38,7 +38,7 @@ def pipe() -> Iterator[tuple[int, int]]:
 
 def drain(read: int) -> bytes:
     os.set_blocking(read, False)
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             chunk = os.read(read, 65536)
@@ -185,7 +185,7 @@ def test_when_imported_now_if_already_imported() -> None:
 
 
 @pytest.fixture
-def finders() -> Iterator[list[object]]:
+def finders() -> Iterator[Sequence[object]]:
     """The meta path finders before the test, put back after it (a watch may be left)."""
     before = list(sys.meta_path)
     yield before
@@ -201,7 +201,7 @@ def importable(task_root: TaskRoot, suffix: str, source: str = "VALUE = 1\n") ->
 
 
 def test_when_imported_runs_right_after_the_module(
-    task_root: TaskRoot, finders: list[object]
+    task_root: TaskRoot, finders: Sequence[object]
 ) -> None:
     watched = importable(task_root, "watched")
     user = importable(task_root, "user", f"import {watched}\nSEEN = {watched}.SEEN\n")
@@ -216,7 +216,7 @@ def test_when_imported_runs_right_after_the_module(
 
 
 def test_when_imported_of_a_missing_module_lets_the_import_fail(
-    task_root: TaskRoot, finders: list[object]
+    task_root: TaskRoot, finders: Sequence[object]
 ) -> None:
     seen: list[ModuleType] = []
     name = f"{task_root.name}_later"
@@ -229,7 +229,9 @@ def test_when_imported_of_a_missing_module_lets_the_import_fail(
     assert sys.meta_path == finders
 
 
-def test_a_lookup_alone_does_not_end_the_watch(task_root: TaskRoot, finders: list[object]) -> None:
+def test_a_lookup_alone_does_not_end_the_watch(
+    task_root: TaskRoot, finders: Sequence[object]
+) -> None:
     import importlib
     import importlib.util
 
@@ -252,7 +254,7 @@ class OldFinder:
 
 
 def test_an_old_finder_ahead_does_not_break_the_import(
-    task_root: TaskRoot, finders: list[object]
+    task_root: TaskRoot, finders: Sequence[object]
 ) -> None:
     name = importable(task_root, "behind_old", "VALUE = 2\n")
     seen: list[ModuleType] = []

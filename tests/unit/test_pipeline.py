@@ -30,7 +30,8 @@ CONFIG = RuntimeConfig("127.0.0.1:9001", "app.handler", "/var/task", {})
 TRACE = "lambda-runtime-trace-id"
 
 
-def event(request_id: str, body: bytes = b"{}", **headers: str) -> Response:
+def event(request_id: str, body: bytes = b"{}", /, **headers: str) -> Response:
+    """An answer to ``/next``; ``headers`` add to or replace its defaults."""
     headers = {
         "lambda-runtime-aws-request-id": request_id,
         "content-type": "application/json",

@@ -39,7 +39,9 @@ def test_identifier_of_the_register_answer() -> None:
 
 
 def test_hooks_run_last_first_and_survive_a_failure() -> None:
-    hooks, ran, log = Hooks(), [], []
+    hooks = Hooks()
+    ran: list[str] = []
+    log: list[str] = []
     hooks.add(lambda: ran.append("first"))
     hooks.add(lambda: 1 / 0)
     hooks.add(lambda: ran.append("third"))
@@ -67,7 +69,7 @@ def test_on_shutdown_is_reachable_from_the_package_and_is_a_decorator() -> None:
     finally:
         HOOKS._hooks.clear()
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        ric.nothing  # type: ignore[attr-defined]  # noqa: B018
+        ric.nothing  # noqa: B018
 
 
 def test_snapstart_helpers_are_reachable_from_the_package() -> None:
@@ -98,7 +100,8 @@ class Nameless:
 
 
 def test_a_hook_whose_exception_cannot_be_shown_is_still_logged() -> None:
-    hooks, log = Hooks(), []
+    hooks = Hooks()
+    log: list[str] = []
     hooks.add(Nameless())
     hooks.run(log.append)
     (line,) = log

@@ -7,7 +7,8 @@ import json
 import re
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,8 @@ from ric.wire import Response
 BUILDER = RequestBuilder("127.0.0.1:9001", "ua")
 RESTORED = Response(200, {}, b"")
 ACCEPTED = Response(202, {}, b'{"status":"OK"}')
+# A registered hook, as ric.snapstart and snapshot_restore_py keep it.
+Hook = tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]
 RESTORE_NEXT = b"GET /2018-06-01/runtime/restore/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: ua\r\n\r\n"
 
 
@@ -44,10 +47,11 @@ class Timeline(FakeTransport):
         super().send(parts)
 
 
-class Lines(io.TextIOBase):
+class Lines(io.StringIO):
     """A text stream that keeps each write."""
 
     def __init__(self, lines: list[str]) -> None:
+        super().__init__()
         self.lines = lines
 
     def write(self, text: str) -> int:
@@ -69,11 +73,11 @@ def make_client(
     return client, transport, events, log
 
 
-def noting(events: list[str], name: str) -> types.FunctionType:
+def noting(events: list[str], name: str) -> Callable[..., None]:
     def hook(*args: object, **kwargs: object) -> None:
         events.append(f"{name}{args}{kwargs}" if args or kwargs else name)
 
-    return hook  # type: ignore[return-value]
+    return hook
 
 
 def boom() -> None:
@@ -262,7 +266,7 @@ def test_module_functions_fill_the_process_registry(own_registry: Hooks) -> None
     assert own_registry.after_restore == [(after, (1,), {"b": 2})]
 
 
-def fake_package(before: list[object], after: list[object]) -> types.ModuleType:
+def fake_package(before: list[Hook], after: list[Hook]) -> types.ModuleType:
     module = types.ModuleType("snapshot_restore_py")
     module.get_before_snapshot = lambda: before  # type: ignore[attr-defined]
     module.get_after_restore = lambda: after  # type: ignore[attr-defined]
@@ -273,12 +277,12 @@ def test_default_registries_are_the_package_then_ric(
     own_registry: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, _, events, log = make_client(RESTORED)
-    before = [(noting(events, "pkg-b"), (), {})]
-    after = [(noting(events, "pkg-a"), (), {})]
+    before: list[Hook] = [(noting(events, "pkg-b"), (), {})]
+    after: list[Hook] = [(noting(events, "pkg-a"), (), {})]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake_package(before, after))
     register_before_snapshot(noting(events, "ric-b"))
     register_after_restore(noting(events, "ric-a"))
-    assert snapshot(client, log.append) is None
+    assert snapshot(client, sink_of(log)) is None
     assert events == [
         "ric-b",
         "pkg-b",
@@ -296,8 +300,9 @@ def test_package_hooks_without_the_package(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_package_hooks_share_the_packages_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    before: list[object] = []
+    before: list[Hook] = []
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", fake_package(before, []))
     hooks = package_hooks()
-    before.append("registered later")
-    assert hooks.before_snapshot == ["registered later"]
+    later: Hook = (boom, (), {})
+    before.append(later)
+    assert hooks.before_snapshot == [later]

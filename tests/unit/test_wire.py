@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from ric.errors import MalformedResponse, TransportError
@@ -59,7 +61,9 @@ def drain(reader: ResponseReader) -> list[Summary]:
     return responses
 
 
-def read_pieces(pieces: list[bytes], eof: bool = False) -> list[Summary]:
+def read_pieces(
+    pieces: Sequence[bytes | bytearray | memoryview], eof: bool = False
+) -> list[Summary]:
     """Feed each piece and take every response it completes, as a socket loop does."""
     reader = ResponseReader()
     responses = []
@@ -289,7 +293,7 @@ def server_side(data: bytes) -> list[object]:
 
     connection = h11.Connection(h11.SERVER)
     connection.receive_data(data)
-    events = []
+    events: list[object] = []
     while True:
         event = connection.next_event()
         if event is h11.NEED_DATA:
