@@ -33,26 +33,23 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from emulator.core.effects import (
+    CancelTimer,
+    Complete,
+    Drain,
+    Effect,
+    Emit,
+    FreeSlot,
+    HandOut,
+    Kill,
+    PostAnswer,
+    Retire,
+    StartTimer,
+)
 from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
 from emulator.core.invocation import Invocation, Outcome, OutcomeKind, platform_error
 
-__all__ = [
-    "RESPONSE_LIMIT",
-    "CancelTimer",
-    "Clock",
-    "Complete",
-    "Drain",
-    "Effect",
-    "Emit",
-    "FreeSlot",
-    "HandOut",
-    "Kill",
-    "Lifecycle",
-    "Limits",
-    "PostAnswer",
-    "Retire",
-    "StartTimer",
-]
+__all__ = ["RESPONSE_LIMIT", "Clock", "Lifecycle", "Limits"]
 
 # Lambda's own figure in its error message: 6 MB and 100 bytes of framing.
 RESPONSE_LIMIT = 6 * 1024 * 1024 + 100
@@ -74,77 +71,6 @@ class Limits:
     max_concurrency: int = 1
     init_limit_s: float = 10.0  # on-demand init, as Lambda limits it
     response_limit: int = RESPONSE_LIMIT
-
-
-# -- effects -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HandOut:
-    """Answer the waiting ``GET /next`` number ``waiter`` with this event."""
-
-    waiter: int
-    invocation: Invocation
-    deadline_ms: int
-
-
-@dataclass(frozen=True)
-class Complete:
-    """The invocation's caller gets its outcome."""
-
-    invocation: Invocation
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class FreeSlot:
-    """One of the environment's slots is free again."""
-
-
-@dataclass(frozen=True)
-class Retire:
-    """Out of service from now on: no more invocations; stop the process."""
-
-
-@dataclass(frozen=True)
-class Kill:
-    """SIGKILL the runtime and everything it started, now."""
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    key: str
-    delay_s: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    key: str
-
-
-@dataclass(frozen=True)
-class Drain:
-    """Forward everything the runtime wrote so far, then feed ``drained(request_id)``."""
-
-    request_id: str
-
-
-@dataclass(frozen=True)
-class Emit:
-    event: InitReport | InvokeStarted | LogLine | InvokeEnded
-
-
-Effect = HandOut | Complete | FreeSlot | Retire | Kill | StartTimer | CancelTimer | Drain | Emit
-
-
-class PostAnswer(enum.Enum):
-    """The Runtime API's answer to a post; ``emulator.protocols`` words it."""
-
-    ACCEPTED = "accepted"
-    UNKNOWN_REQUEST_ID = "unknown_request_id"
-    ALREADY_ENDED = "already_ended"  # a second post, or one after another ending
-    TIMED_OUT = "timed_out"
-    TOO_LARGE = "too_large"
 
 
 class _State(enum.Enum):

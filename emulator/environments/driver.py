@@ -20,11 +20,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from emulator.config import FunctionConfig
-from emulator.core.events import EventBus, Notice, Where
-from emulator.core.invocation import Invocation, Outcome
-from emulator.core.lifecycle import (
+from emulator.core.effects import (
     CancelTimer,
-    Clock,
     Complete,
     Drain,
     Effect,
@@ -32,11 +29,12 @@ from emulator.core.lifecycle import (
     FreeSlot,
     HandOut,
     Kill,
-    Lifecycle,
-    Limits,
     Retire,
     StartTimer,
 )
+from emulator.core.events import EventBus, Notice, Where
+from emulator.core.invocation import Invocation, Outcome
+from emulator.core.lifecycle import Clock, Lifecycle, Limits
 from emulator.environments import procfs
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
 from emulator.environments.variables import lambda_environment

@@ -11,8 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from emulator.core.effects import PostAnswer
 from emulator.core.invocation import Invocation
-from emulator.core.lifecycle import PostAnswer
 
 __all__ = [
     "ACCEPTED_BODY",

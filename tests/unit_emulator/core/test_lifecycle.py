@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
-from emulator.core.invocation import Invocation, OutcomeKind
-from emulator.core.lifecycle import (
+from emulator.core.effects import (
     CancelTimer,
     Complete,
     Drain,
@@ -18,12 +16,13 @@ from emulator.core.lifecycle import (
     FreeSlot,
     HandOut,
     Kill,
-    Lifecycle,
-    Limits,
     PostAnswer,
     Retire,
     StartTimer,
 )
+from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
+from emulator.core.invocation import Invocation, OutcomeKind
+from emulator.core.lifecycle import Lifecycle, Limits
 
 WHERE = Where("fn", "$LATEST", 1)
 
