@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import TextIO
 
 __all__ = ["LogSink"]
+
+# The writer gathers what comes in this long before it writes: a wake-up of its
+# thread per line would cost the emulator more than the writing does.
+_GATHER_S = 0.005
 
 
 class LogSink:
@@ -26,6 +31,7 @@ class LogSink:
         self._size = 0
         self._dropped = 0
         self._writing = False
+        self._waiting = False  # the writer sleeps until something is queued
         self._broken = False
         self._closed = False
         self._changed = threading.Condition()
@@ -65,12 +71,19 @@ class LogSink:
     def _queue(self, text: str) -> None:
         self._pending.append(text)
         self._size += len(text)
-        self._changed.notify_all()
+        if self._waiting:
+            self._changed.notify_all()
 
     def _run(self) -> None:
         while True:
             with self._changed:
+                self._waiting = True
                 self._changed.wait_for(lambda: self._pending or self._closed)
+                self._waiting = False
+                closed = self._closed
+            if not closed:
+                time.sleep(_GATHER_S)
+            with self._changed:
                 if not self._pending:
                     return
                 batch, self._pending, self._size = "".join(self._pending), [], 0
