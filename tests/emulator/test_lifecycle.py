@@ -26,6 +26,7 @@ def test_idle_environment_is_shut_down_and_replaced(tmp_path: Path) -> None:
         emulator.wait_for_line(containing("[function] shutting down idle environment"))
         assert wait_until(lambda: process_gone(pid))
         second = httpx.post(url, content=b"{}", timeout=30)
+        emulator.wait_for_report("function", second.headers["x-amzn-requestid"])
         reports = [
             line for line in emulator.function_lines("function") if line.startswith("REPORT")
         ]
