@@ -47,7 +47,13 @@ from emulator.core.effects import (
     StartTimer,
 )
 from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
-from emulator.core.invocation import Invocation, Outcome, OutcomeKind, platform_error
+from emulator.core.invocation import (
+    Invocation,
+    Outcome,
+    OutcomeKind,
+    platform_error,
+    shutting_down,
+)
 
 __all__ = ["RESPONSE_LIMIT", "Clock", "Lifecycle", "Limits"]
 
@@ -273,10 +279,13 @@ class Lifecycle:
 
     def shutdown(self) -> list[Effect]:
         """The emulator stops: whatever this environment holds ends now."""
-        outcome = platform_error(
-            OutcomeKind.SHUTDOWN, "Emulator.ShuttingDown", "The emulator is shutting down"
-        )
-        return self._fail_all(outcome) + self._retire()
+        effects: list[Effect] = []
+        for rid in [r for r, h in self._held.items() if h.state is _State.RUNNING]:
+            effects += self._end(rid, shutting_down(rid))
+        while self._queue:
+            invocation = self._queue.popleft()
+            effects.append(Complete(invocation, shutting_down(invocation.request_id)))
+        return effects + self._retire()
 
     # -- rules ---------------------------------------------------------------------
 

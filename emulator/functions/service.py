@@ -19,7 +19,13 @@ import itertools
 
 from emulator.config import FunctionConfig
 from emulator.core.events import EventBus, Notice
-from emulator.core.invocation import Invocation, Outcome, OutcomeKind, platform_error
+from emulator.core.invocation import (
+    Invocation,
+    Outcome,
+    OutcomeKind,
+    platform_error,
+    shutting_down,
+)
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Granted, Placement, Queued, Throttled
 from emulator.environments.driver import EnvironmentDriver
@@ -74,7 +80,7 @@ class FunctionService:
         """Run ``invocation``; ``wait``: wait in line for capacity however long it takes."""
         slot = await self._slot(wait)
         if slot is None:
-            return _shutting_down(invocation)
+            return shutting_down(invocation.request_id)
         if isinstance(slot, Throttled):
             return slot
         env = self._envs[slot.environment]
@@ -179,8 +185,3 @@ class FunctionService:
                     self._bus.emit(Notice(self.function.name, text))
                     with contextlib.suppress(Exception):
                         env.shutdown()
-
-
-def _shutting_down(invocation: Invocation) -> Outcome:
-    message = f"RequestId: {invocation.request_id} Error: the emulator is shutting down"
-    return platform_error(OutcomeKind.SHUTDOWN, "Emulator.ShuttingDown", message)
