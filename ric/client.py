@@ -81,6 +81,8 @@ class RuntimeClient:
         """Post the outcome and wait for the next event, both in one write."""
         if self._post(invocation, outcome, self._requests.next):
             return self.next_invocation(pending=True)
+        # The connection failed or was closed after the post's answer: what was
+        # sent behind the post went with it, so /next goes again on a new one.
         return self.next_invocation()
 
     def complete_last(self, invocation: Invocation, outcome: Outcome) -> None:
@@ -139,7 +141,7 @@ class RuntimeClient:
         raise RuntimeApiError(f"{what} failed {retry.attempts} times, giving up: {failure}")
 
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
-        """Post; False when the connection failed (and a pipelined request with it)."""
+        """Post; False when the connection is gone (and a pipelined request with it)."""
         what = "error" if type(outcome) is Failed else "response"
         try:
             response = self._deliver(invocation, outcome, then)
@@ -152,7 +154,7 @@ class RuntimeClient:
             self._warn(
                 f"invocation {invocation.request_id}: {what} rejected: {_reason(what, response)}"
             )
-        return True
+        return self._transport.connected
 
     def _deliver(self, invocation: Invocation, outcome: Outcome, then: bytes) -> Response:
         """Send the outcome's request (and ``then`` behind it); its answer."""

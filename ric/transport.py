@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
         def receive(self) -> Response: ...
 
+        @property
+        def connected(self) -> bool:
+            """Open: a request sent behind the last answer read is still on its way."""
+
         def close(self) -> None: ...
 
 
@@ -106,6 +110,10 @@ class Connection:
             self.close()
         return response
 
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
@@ -179,6 +187,7 @@ class FakeTransport:
         self._script = list(script)
         self.sent: list[bytes] = []
         self.closed = False
+        self._open = True
 
     def send(self, parts: Sequence[bytes]) -> None:
         self.sent.append(b"".join(parts))
@@ -189,7 +198,13 @@ class FakeTransport:
         step = self._script.pop(0)
         if isinstance(step, TransportError):
             raise step
+        # As a real connection does: one that says it closes is closed after this answer.
+        self._open = step.headers.get("connection", "").lower() != "close"
         return step
+
+    @property
+    def connected(self) -> bool:
+        return self._open and not self.closed
 
     def close(self) -> None:
         self.closed = True

@@ -162,6 +162,17 @@ def test_stale_connection_is_sent_again_once() -> None:
     assert log == []
 
 
+def test_a_post_answered_connection_close_asks_for_more_on_a_new_one() -> None:
+    invocation = first_invocation()
+    closing = Response(413, {"connection": "close"}, b"{}")
+    client, transport, log = make_client(closing, event("r2"))
+    assert client.complete(invocation, RESULT).request_id == "r2"
+    # The pipelined GET went with the closed connection: sent again, not retried.
+    assert transport.sent == [posted(invocation, RESULT) + NEXT, NEXT]
+    assert len(log) == 1
+    assert "rejected" in log[0]
+
+
 def test_stale_twice_is_a_failure() -> None:
     stale = StaleConnection("closed unread")
     client, transport, log = make_client(stale, stale, event("r1"))
