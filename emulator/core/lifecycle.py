@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -112,6 +113,7 @@ class Lifecycle:
         self._init_reported = False
         self.retired = False
         self._killed = False
+        self._start_error: str | None = None
         self._queue: collections.deque[Invocation] = collections.deque()
         self._waiters: dict[int, int | None] = {}  # waiter -> the pid that asked, if known
         self._held: dict[str, _Held] = {}
@@ -140,6 +142,8 @@ class Lifecycle:
 
     def deliver(self, invocation: Invocation) -> list[Effect]:
         """An invocation placed here (its slot is taken)."""
+        if self._start_error is not None:
+            return [Complete(invocation, self._entrypoint_error(invocation.request_id))]
         if self.retired:
             message = f"RequestId: {invocation.request_id} Error: the environment is gone"
             return [Complete(invocation, platform_error(OutcomeKind.EXIT, _EXIT, message))]
@@ -226,8 +230,7 @@ class Lifecycle:
         if rss_mb <= self.limits.memory_mb or self.retired:
             return []
         self.peak_mb = max(self.peak_mb, rss_mb)
-        request_id = self._named_request()
-        message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+        message = _exit_message(self._named_request(), "signal: killed")
         outcome = platform_error(OutcomeKind.OUT_OF_MEMORY, "Runtime.OutOfMemory", message)
         return [*self._kill(), *self._fail_all(outcome, message), *self._retire()]
 
@@ -241,8 +244,7 @@ class Lifecycle:
         if not self.busy:
             line = f"Runtime exited with error: {reason} (between invocations)"
             return [self._line(None, line), *self._retire()]
-        request_id = self._named_request()
-        message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+        message = _exit_message(self._named_request(), reason)
         outcome = platform_error(OutcomeKind.EXIT, _EXIT, message)
         return self._fail_all(outcome, message) + self._retire()
 
@@ -252,13 +254,16 @@ class Lifecycle:
         held = self._held.get(key.removeprefix(_DEADLINE))
         if held is None:
             return []
+        rid = held.invocation.request_id
         if held.state is _State.RUNNING:
             return self._timed_out(held)
-        if held.state is _State.DONE and held.slot_owed:
-            rid = held.invocation.request_id
-            line = f"{rid}: the runtime did not ask for the next event in time"
-            return [self._line(None, line), *self._kill(), *self._retire()]
-        return []
+        if held.state is _State.ENDING:  # its output is still being forwarded: look again
+            return [StartTimer(key, _RECHECK_S)]
+        if not held.slot_owed:
+            return []
+        line = f"{rid}: the runtime did not ask for the next event in time"
+        beside = self._fail_all(lambda other: _exit_error(other, "signal: killed"))
+        return [self._line(None, line), *self._kill(), *beside, *self._retire()]
 
     def drained(self, request_id: str, peak_mb: int) -> list[Effect]:
         """The output an ending invocation wrote has been forwarded: END, REPORT, the caller."""
@@ -279,13 +284,16 @@ class Lifecycle:
 
     def shutdown(self) -> list[Effect]:
         """The emulator stops: whatever this environment holds ends now."""
-        effects: list[Effect] = []
-        for rid in [r for r, h in self._held.items() if h.state is _State.RUNNING]:
-            effects += self._end(rid, shutting_down(rid))
-        while self._queue:
-            invocation = self._queue.popleft()
-            effects.append(Complete(invocation, shutting_down(invocation.request_id)))
-        return effects + self._retire()
+        return self._fail_all(shutting_down) + self._retire()
+
+    def _entrypoint_error(self, request_id: str) -> Outcome:
+        message = f"RequestId: {request_id} Error: Couldn't start the runtime: {self._start_error}"
+        return platform_error(OutcomeKind.EXIT, "Runtime.InvalidEntrypoint", message)
+
+    def start_failed(self, reason: str) -> list[Effect]:
+        """The runtime could not be started: what waits here, and what comes, fails so."""
+        self._start_error = reason
+        return self._fail_all(self._entrypoint_error) + self._retire()
 
     # -- rules ---------------------------------------------------------------------
 
@@ -298,9 +306,10 @@ class Lifecycle:
             deadline_ms = int((self._clock.time() + self.limits.timeout_s) * 1000)
             rid = invocation.request_id
             self._held[rid] = _Held(invocation, pid, self._clock.monotonic(), deadline_ms)
+            # The deadline first: a hand-out that fails is undone with its timer.
             effects += [
-                HandOut(waiter, invocation, deadline_ms),
                 StartTimer(_deadline(rid), self.limits.timeout_s),
+                HandOut(waiter, invocation, deadline_ms),
             ]
         return effects
 
@@ -353,8 +362,12 @@ class Lifecycle:
         outcome = platform_error(OutcomeKind.TIMEOUT, "Sandbox.Timedout", message)
         note = f"{_timestamp(self._clock.time())} {rid} Task timed out after {seconds} seconds"
         if self.limits.max_concurrency > 1:
-            # Only this invocation fails; its worker still holds the slot until it is back.
-            return self._end(rid, outcome, note)
+            # Only this invocation fails; its worker holds the slot until it is back, and
+            # has as long again to come back before the environment is ended.
+            return [
+                *self._end(rid, outcome, note),
+                StartTimer(_deadline(rid), self.limits.timeout_s),
+            ]
         return [*self._kill(), *self._end(rid, outcome, note), *self._retire()]
 
     def _init_timed_out(self) -> list[Effect]:
@@ -367,13 +380,19 @@ class Lifecycle:
         report = Emit(InitReport(self.where, duration, "timeout", None))
         return [report, *self._kill(), *self._fail_all(outcome), *self._retire()]
 
-    def _fail_all(self, outcome: Outcome, *notes: str) -> list[Effect]:
-        """Every invocation held or queued here ends with ``outcome``."""
+    def _fail_all(self, outcome: Outcome | Failure, *notes: str) -> list[Effect]:
+        """Every invocation held or queued here ends with ``outcome`` (or what it makes of
+        each request id)."""
+
+        def ending(request_id: str) -> Outcome:
+            return outcome if isinstance(outcome, Outcome) else outcome(request_id)
+
         effects: list[Effect] = []
         for rid in [r for r, h in self._held.items() if h.state is _State.RUNNING]:
-            effects += self._end(rid, outcome, *notes)
+            effects += self._end(rid, ending(rid), *notes)
         while self._queue:
-            effects.append(Complete(self._queue.popleft(), outcome))
+            invocation = self._queue.popleft()
+            effects.append(Complete(invocation, ending(invocation.request_id)))
         return effects
 
     def _kill(self) -> list[Effect]:
@@ -436,6 +455,17 @@ class Lifecycle:
 
 _EXIT = "Runtime.ExitError"
 _DEADLINE = "deadline:"
+# How soon a deadline that came while an answer's output was forwarded looks again.
+_RECHECK_S = 1.0
+Failure = Callable[[str], Outcome]
+
+
+def _exit_message(request_id: str, reason: str) -> str:
+    return f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+
+
+def _exit_error(request_id: str, reason: str) -> Outcome:
+    return platform_error(OutcomeKind.EXIT, _EXIT, _exit_message(request_id, reason))
 
 
 def _deadline(request_id: str) -> str:

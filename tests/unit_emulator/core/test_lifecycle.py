@@ -187,12 +187,62 @@ def two_workers(clock: FakeClock, first: str, second: str) -> Lifecycle:
 def test_in_multi_concurrency_a_timeout_fails_only_its_invocation(clock: FakeClock) -> None:
     env = two_workers(clock, "a", "b")
     effects = env.timer_fired("deadline:a")
-    assert effects == [Drain("a")]
+    # Its worker has as long again to come back for more.
+    assert effects == [Drain("a"), StartTimer("deadline:a", 3.0)]
     assert outcomes(env.drained("a", 1)) == {"a": OutcomeKind.TIMEOUT}
     assert env.posted("b", False, b"b", "application/json")[0] is PostAnswer.ACCEPTED
     # The timed-out worker still holds its slot until it comes back.
     env.drained("b", 1)
     assert env.next_requested(3, 11) == [CancelTimer("deadline:a"), FreeSlot()]
+
+
+def test_a_worker_that_never_comes_back_ends_the_invocations_beside_it(clock: FakeClock) -> None:
+    env = two_workers(clock, "a", "b")
+    env.timer_fired("deadline:a")
+    env.drained("a", 1)
+    effects = env.timer_fired("deadline:a")  # a's worker is still not back
+    assert Kill() in effects and Retire() in effects
+    assert Drain("b") in effects
+    (complete,) = of(Complete, env.drained("b", 1))
+    assert isinstance(complete, Complete)
+    assert json.loads(complete.outcome.body) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": "RequestId: b Error: Runtime exited with error: signal: killed",
+    }
+
+
+def test_a_deadline_while_the_answer_drains_looks_again(clock: FakeClock) -> None:
+    env = running(clock)
+    env.posted("r1", False, b"1", "application/json")
+    assert env.timer_fired("deadline:r1") == [StartTimer("deadline:r1", 1.0)]
+    env.drained("r1", 1)
+    # Answered, never back for more: the second look ends the environment.
+    assert Kill() in env.timer_fired("deadline:r1")
+
+
+def test_a_runtime_that_cannot_start_fails_what_waits_and_what_comes(clock: FakeClock) -> None:
+    env = make(clock, max_concurrency=2)
+    env.start()
+    env.deliver(invocation("a"))
+    effects = env.start_failed("[Errno 2] No such file or directory")
+    assert Retire() in effects
+    later = env.deliver(invocation("b"))
+    for rid, found in (("a", effects), ("b", later)):
+        (complete,) = of(Complete, found)
+        assert isinstance(complete, Complete)
+        assert json.loads(complete.outcome.body) == {
+            "errorType": "Runtime.InvalidEntrypoint",
+            "errorMessage": f"RequestId: {rid} Error: Couldn't start the runtime: "
+            "[Errno 2] No such file or directory",
+        }
+
+
+def test_the_deadline_is_set_before_the_hand_out(clock: FakeClock) -> None:
+    env = make(clock)
+    env.start()
+    env.next_requested(1, None)
+    effects = env.deliver(invocation("r1"))
+    assert [type(e) for e in effects] == [StartTimer, HandOut]
 
 
 def test_lines_go_to_the_invocation_of_their_process_or_to_none(clock: FakeClock) -> None:
