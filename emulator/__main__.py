@@ -123,7 +123,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         functions = load_toml(args.config, defaults)
     else:
         functions = (_single(args, command, environ, defaults),)
-    return EmulatorConfig(functions, args.host, args.port)
+    return EmulatorConfig(functions, args.host, args.port, dict(environ))
 
 
 def _single(

@@ -20,6 +20,7 @@ from types import TracebackType
 from emulator.config import EmulatorConfig
 from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
+from emulator.environments.driver import Host
 from emulator.frontends.invoke import InvokeFrontend
 from emulator.functions.service import FunctionService
 from emulator.http import HttpServer
@@ -56,6 +57,7 @@ class Emulator:
         subscribers: tuple[Subscriber, ...] = (),
     ) -> None:
         self.config = config
+        self._own_sink = sink is None  # closed with the emulator; one given is its giver's
         self.sink = sink or LogSink()
         self.bus = EventBus()
         tails = Tails()
@@ -63,9 +65,8 @@ class Emulator:
         for subscriber in everyone:
             self.bus.subscribe(subscriber)
         clock = SystemClock()
-        self._services = {
-            f.name: FunctionService(f, self.bus, clock, retry_delay_s) for f in config.functions
-        }
+        host = Host(self.bus, clock, config.environ)
+        self._services = {f.name: FunctionService(f, host, retry_delay_s) for f in config.functions}
         self._frontend = InvokeFrontend(self._services, tails, Ids(), clock)
         self._server = HttpServer(self._frontend.handle, config.host, config.port)
 
@@ -84,8 +85,10 @@ class Emulator:
         for service in self._services.values():
             service.shutdown()
         await self._server.stop(_ANSWER_GRACE_S)
+        await self._frontend.close()  # no Event invocation retries into a stopped function
         await asyncio.gather(*(service.close() for service in self._services.values()))
-        await self._frontend.close()
+        if self._own_sink:
+            self.sink.close()
 
     async def __aenter__(self) -> Emulator:
         await self.start()

@@ -78,6 +78,9 @@ class EmulatorConfig:
     functions: tuple[FunctionConfig, ...]
     host: str = "127.0.0.1"
     port: int = 9000
+    # The emulator's own environment, read once: runtimes inherit a few of its
+    # variables (PATH, HOME, AWS credentials...).
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.functions]
@@ -151,15 +154,20 @@ def _function_from_table(
     environment = table.get("environment", {})
     if not isinstance(environment, dict):
         raise ConfigError(f"functions.{name}.environment must be a table")
+
+    def setting(key: str, field_name: str) -> Any:
+        # The table's value, else the command line's, else the field's own default.
+        return table.get(key, defaults.get(field_name, default(field_name)))
+
     return FunctionConfig(
         name=name,
         command=tuple(command) if command else bootstrap_command(handler),
         code_dir=os.path.abspath(code_dir),
         handler=handler,
-        memory_mb=int(table.get("memory", defaults.get("memory_mb", default("memory_mb")))),
-        timeout_s=float(table.get("timeout", defaults.get("timeout_s", default("timeout_s")))),
+        memory_mb=int(setting("memory", "memory_mb")),
+        timeout_s=float(setting("timeout", "timeout_s")),
         environment={str(k): str(v) for k, v in environment.items()},
-        concurrency=int(table.get("concurrency", defaults.get("concurrency", DEFAULT_CONCURRENCY))),
-        max_concurrency=int(table.get("max_concurrency", defaults.get("max_concurrency", 1))),
-        idle_s=float(table.get("idle_timeout", defaults.get("idle_s", default("idle_s")))),
+        concurrency=int(setting("concurrency", "concurrency")),
+        max_concurrency=int(setting("max_concurrency", "max_concurrency")),
+        idle_s=float(setting("idle_timeout", "idle_s")),
     )

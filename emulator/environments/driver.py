@@ -16,7 +16,8 @@ import asyncio
 import datetime
 import itertools
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.config import FunctionConfig
@@ -38,16 +39,27 @@ from emulator.core.lifecycle import Clock, Lifecycle, Limits
 from emulator.environments import procfs
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
 from emulator.environments.variables import lambda_environment
+from emulator.errors import ApiError
 from emulator.extensions import Extensions
 from emulator.http import BodyTooLarge, ConnectionInfo, HttpServer, Request, Response
 from emulator.protocols import runtime_api as api
 
-__all__ = ["EnvironmentDriver"]
+__all__ = ["EnvironmentDriver", "Host"]
 
 # Memory is sampled this often while the environment serves, less often while idle.
 _BUSY_SAMPLE_S = 0.05
 _IDLE_SAMPLE_S = 0.5
 _INIT_ERROR_LIMIT = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Host:
+    """What every environment of the emulator shares: the event stream, the clock, and
+    the emulator's own environment variables (read once; a runtime inherits a few)."""
+
+    bus: EventBus
+    clock: Clock
+    environ: Mapping[str, str]
 
 
 class EnvironmentDriver:
@@ -61,19 +73,20 @@ class EnvironmentDriver:
         self,
         env_id: int,
         function: FunctionConfig,
-        bus: EventBus,
-        clock: Clock,
+        host: Host,
         *,
         on_free: Callable[[int], None],
         on_gone: Callable[[int], None],
     ) -> None:
         self.id = env_id
         self.function = function
-        self._bus = bus
+        self._host = host
+        self._bus = host.bus
         self._on_free = on_free
         self._on_gone = on_gone
         limits = Limits(function.timeout_s, function.memory_mb, function.max_concurrency)
-        self.core = Lifecycle(Where(function.name, function.version, env_id), limits, clock)
+        where = Where(function.name, function.version, env_id)
+        self.core = Lifecycle(where, limits, host.clock)
         self._server = HttpServer(self._route, accept=self._accept)
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
@@ -84,6 +97,7 @@ class EnvironmentDriver:
         self._numbers = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped: asyncio.Task[None] | None = None
+        self._start_done = asyncio.Event()
 
     @property
     def alive(self) -> bool:
@@ -94,25 +108,28 @@ class EnvironmentDriver:
         return self.core.returning
 
     async def start(self) -> None:
-        """Serve the Runtime API and start the runtime; OSError if it cannot be started."""
-        await self._server.start()
-        env = lambda_environment(
-            self.function,
-            self._server.address,
-            os.environ,
-            datetime.datetime.now(datetime.timezone.utc),
-        )
+        """Serve the Runtime API and start the runtime; one that cannot be started fails
+        the invocations placed here with Runtime.InvalidEntrypoint."""
+        try:
+            await self._server.start()
+            if not self.core.retired:  # shut down while it started: nothing to spawn
+                await self._spawn_runtime()
+        except (OSError, ValueError) as exc:  # ValueError: e.g. a NUL in the command
+            self._apply(self.core.start_failed(str(exc)))
+        finally:
+            self._start_done.set()
+
+    async def _spawn_runtime(self) -> None:
+        when = datetime.datetime.fromtimestamp(self._host.clock.time(), datetime.timezone.utc)
+        address = self._server.address
+        env = lambda_environment(self.function, address, self._host.environ, when)
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,
             env,
             provider=self.function.max_concurrency > 1,
         )
-        try:
-            self._process = await RuntimeProcess.start(spec, self._output)
-        except OSError:
-            await self._server.stop()
-            raise
+        self._process = await RuntimeProcess.start(spec, self._output)
         self._spawn(self._watch_exit(self._process))
         self._spawn(self._watch_memory(self._process))
         self._apply(self.core.start())
@@ -140,7 +157,7 @@ class EnvironmentDriver:
     def _apply(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, HandOut):
-                self._waiters.pop(effect.waiter).set_result(effect)
+                self._hand_out(effect)
             elif isinstance(effect, Complete):
                 future = self._callers.pop(effect.invocation.request_id, None)
                 if future is not None and not future.done():
@@ -158,6 +175,13 @@ class EnvironmentDriver:
                     self._process.kill()
             elif isinstance(effect, Retire):
                 self._retire()
+
+    def _hand_out(self, effect: HandOut) -> None:
+        waiter = self._waiters.pop(effect.waiter, None)
+        if waiter is None or waiter.done():  # its request was cancelled meanwhile
+            self._apply(self.core.not_delivered(effect.invocation.request_id))
+        else:
+            waiter.set_result(effect)
 
     def _timer(self, effect: StartTimer | CancelTimer) -> None:
         handle = self._timers.pop(effect.key, None)
@@ -177,6 +201,7 @@ class EnvironmentDriver:
 
     async def _stop(self) -> None:
         self._extensions.close()
+        await self._start_done.wait()  # a process being spawned is stopped too
         if self._process is not None:
             await self._process.stop(self.function.grace_s)
         await self._server.stop()
@@ -206,7 +231,7 @@ class EnvironmentDriver:
         self._apply(self.core.process_exited(describe_status(status)))
 
     async def _watch_memory(self, process: RuntimeProcess) -> None:
-        while process.process.returncode is None and not self.core.retired:
+        while process.running and not self.core.retired:
             rss, peak = process.memory_mb()
             self._apply(self.core.memory(rss, peak))
             await asyncio.sleep(_BUSY_SAMPLE_S if self.core.busy else _IDLE_SAMPLE_S)
@@ -219,8 +244,13 @@ class EnvironmentDriver:
             return True
         inode = procfs.socket_inode(info.peer, info.local)
         pid = None
-        if inode is not None and self._process is not None:
-            pid = self._process.owner_of(inode)
+        if inode is not None:
+            pid = (
+                self._process.owner_of(inode)
+                if self._process is not None
+                # Still being spawned: a process the emulator started, at least.
+                else procfs.owner(inode, procfs.descendants(os.getpid()))
+            )
         if pid is None:
             text = (
                 f"refused a Runtime API connection from {info.peer[0]}:{info.peer[1]}: "
@@ -232,6 +262,12 @@ class EnvironmentDriver:
         return True
 
     async def _route(self, request: Request) -> Response:
+        try:
+            return await self._dispatch(request)
+        except ApiError as exc:  # the Extensions API's refusals
+            return _json(exc.status, api.error_body(exc.error_type, exc.message))
+
+    async def _dispatch(self, request: Request) -> Response:
         where = api.route(request.method, request.path)
         kind = where.kind
         if kind is api.RouteKind.NEXT:
@@ -302,6 +338,9 @@ class EnvironmentDriver:
         except BodyTooLarge as exc:  # refused unread; a chunked post counts what had come
             post, effects = self.core.post_too_large(request_id, exc.size)
         else:
+            failure = api.streamed_error(request.trailers)
+            if failure is not None:  # a streamed response that failed after its first bytes
+                error, body = True, failure
             content_type = request.headers.get("content-type", "application/json")
             post, effects = self.core.posted(request_id, error, body, content_type)
         self._apply(effects)

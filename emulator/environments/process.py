@@ -92,28 +92,44 @@ class _Stream(asyncio.Protocol):
 class RuntimeProcess:
     """One runtime process and what it started, its output forwarded to ``on_line``."""
 
-    def __init__(self, process: asyncio.subprocess.Process, on_line: OnLine) -> None:
-        self.process = process
-        self.pid = process.pid
+    def __init__(self, on_line: OnLine) -> None:
         self._on_line = on_line
-        self._pipes: list[int] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._loose: list[int] = []  # descriptors of ours not yet handed to a transport
+        self._readable: list[int] = []  # what drain() asks the kernel about
         self._streams: list[_Stream] = []
+        self._transports: list[asyncio.BaseTransport] = []
         self._seen: dict[int, int | None] = {}  # descendants ever seen: pid -> start time
         self._provider: asyncio.Server | None = None
         self._provider_dir: _ProviderDir | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
     @classmethod
     async def start(cls, spec: ProcessSpec, on_line: OnLine) -> RuntimeProcess:
+        """Spawn the runtime with its output read; nothing is left behind if that fails."""
+        self = cls(on_line)
+        try:
+            await self._spawn(spec)
+        except BaseException:
+            self._abandon()
+            raise
+        return self
+
+    async def _spawn(self, spec: ProcessSpec) -> None:
         env = dict(spec.env)
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, the telemetry log descriptor
+        self._loose = [fd for pair in pipes for fd in pair]
         log_write = pipes[2][1]
         # The telemetry log descriptor, as managed runtimes get it: records as frames.
         env.setdefault("_LAMBDA_TELEMETRY_LOG_FD", str(log_write))
-        provider = _ProviderDir() if spec.provider else None
-        if provider is not None:
-            env[PROVIDER_ENV] = provider.path
+        if spec.provider:  # listening before the spawn: a worker connects as it forks
+            env[PROVIDER_ENV] = await self._serve_provider()
         try:
-            process = await asyncio.create_subprocess_exec(
+            self.process = await asyncio.create_subprocess_exec(
                 *spec.command,
                 cwd=spec.cwd,
                 env=env,
@@ -123,41 +139,55 @@ class RuntimeProcess:
                 pass_fds=(log_write,),
                 start_new_session=True,
             )
-        except OSError:
-            for read, _ in pipes:
-                os.close(read)
-            if provider is not None:
-                provider.close()
-            raise
         finally:
             for _, write in pipes:
+                self._loose.remove(write)
                 os.close(write)
-        self = cls(process, on_line)
         for index, (read, _) in enumerate(pipes):
-            splitter = FrameSplitter() if index == 2 else LineSplitter()
-            await self._read(read, splitter)
-        if provider is not None:
-            await self._serve_provider(provider)
-        return self
+            await self._read(read, FrameSplitter() if index == 2 else LineSplitter())
 
     async def _read(self, fd: int, splitter: LineSplitter | FrameSplitter) -> None:
         stream = _Stream(splitter, self._on_line, None)
         loop = asyncio.get_running_loop()
-        await loop.connect_read_pipe(lambda: stream, os.fdopen(fd, "rb", buffering=0))
-        self._pipes.append(fd)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: stream, os.fdopen(fd, "rb", buffering=0)
+        )
+        self._loose.remove(fd)
+        self._transports.append(transport)
+        self._readable.append(fd)
         self._streams.append(stream)
 
-    async def _serve_provider(self, provider: _ProviderDir) -> None:
+    async def _serve_provider(self) -> str:
         def connected() -> asyncio.Protocol:
             return _ProviderStream(self)
 
-        self._provider_dir = provider
-        self._provider = await asyncio.get_running_loop().create_unix_server(
-            connected, provider.path
-        )
+        self._provider_dir = _ProviderDir()
+        path = self._provider_dir.path
+        self._provider = await asyncio.get_running_loop().create_unix_server(connected, path)
+        return path
 
-    def add_stream(self, stream: _Stream) -> None:
+    def add_stream(self, stream: _Stream, transport: asyncio.BaseTransport, fd: int) -> None:
         self._streams.append(stream)
+        self._transports.append(transport)
+        self._readable.append(fd)
+
+    def _abandon(self) -> None:
+        """After a failed start: the process killed, every descriptor and file let go."""
+        for fd in self._loose:
+            os.close(fd)
+        self._loose = []
+        if self.process is not None and self.process.returncode is None:
+            self._signal_all(signal.SIGKILL)
+        self._close_output()
+
+    def _close_output(self) -> None:
+        for transport in self._transports:
+            transport.close()
+        if self._provider is not None:
+            self._provider.close()
+        if self._provider_dir is not None:
+            self._provider_dir.close()
+            self._provider_dir = None
 
     # -- what the driver asks ------------------------------------------------------
 
@@ -165,14 +195,16 @@ class RuntimeProcess:
         """Forward what the runtime wrote so far, partial lines included.
 
         A runtime flushes its output before it posts a result; its lines must
-        come before the END line, as Lambda's do.
+        come before the END line, as Lambda's do. What the kernel no longer
+        holds, the loop has already handed to the streams.
         """
-        for _ in range(_DRAIN_TURNS):
-            if not any(_unread(fd) for fd in self._pipes):
-                break
-            await asyncio.sleep(0.001)
-        for _ in range(3):  # let the protocols take what the loop read
-            await asyncio.sleep(0)
+        if any(_unread(fd) for fd in self._readable):
+            for _ in range(_DRAIN_TURNS):
+                await asyncio.sleep(0.001)
+                if not any(_unread(fd) for fd in self._readable):
+                    break
+            for _ in range(3):  # let the protocols take what the loop read
+                await asyncio.sleep(0)
         for stream in self._streams:
             stream.flush()
 
@@ -184,12 +216,17 @@ class RuntimeProcess:
             rss, peak = rss + now, peak + high
         return max(1, round(rss / 1024)), max(1, round(peak / 1024))
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
     def owner_of(self, inode: int) -> int | None:
         """The runtime's process (or one below it) that holds socket ``inode``, if any."""
         return procfs.owner(inode, self._tree())
 
     async def exited(self) -> int:
         """The exit status once the process has exited (-N: killed by signal N)."""
+        assert self.process is not None, "not started"
         return await self.process.wait()
 
     def kill(self) -> None:
@@ -198,19 +235,18 @@ class RuntimeProcess:
 
     async def stop(self, grace_s: float) -> None:
         """SIGTERM, SIGKILL what is left after ``grace_s``; then its output to the end."""
-        if self.process.returncode is None:
+        process = self.process
+        assert process is not None, "not started"
+        if process.returncode is None:
             self._signal_all(signal.SIGTERM)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_s)
+                await asyncio.wait_for(asyncio.shield(process.wait()), grace_s)
         self._signal_all(signal.SIGKILL)
-        await self.process.wait()
+        await process.wait()
         # A descendant that escaped may keep the pipes open: read a moment more, no longer.
         pending = [stream.done for stream in self._streams]
         await asyncio.wait(pending, timeout=_OUTPUT_GRACE_S)
-        if self._provider is not None:
-            self._provider.close()
-        if self._provider_dir is not None:
-            self._provider_dir.close()
+        self._close_output()
 
     # -- the process tree ----------------------------------------------------------
 
@@ -256,7 +292,7 @@ class _ProviderStream(_Stream):
         with contextlib.suppress(OSError, AttributeError):
             creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
             self._pid = struct.unpack("3i", creds)[0]
-        self._owner.add_stream(self)
+        self._owner.add_stream(self, transport, sock.fileno())
 
 
 def _unread(fd: int) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
@@ -20,8 +21,6 @@ from emulator.protocols.invoke_api import InvocationType, InvokeRequest
 
 __all__ = ["InvokeFrontend"]
 
-_VERSION = "$LATEST"
-
 
 class InvokeFrontend:
     """Answers Invoke API requests with the functions' services."""
@@ -33,7 +32,7 @@ class InvokeFrontend:
         self._tails = tails
         self._ids = ids
         self._clock = clock
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self.closing = False
 
     async def handle(self, request: Request) -> Response:
@@ -49,7 +48,13 @@ class InvokeFrontend:
             )
 
     async def close(self) -> None:
-        """Wait for the asynchronous invocations in progress (they end at shutdown)."""
+        """End what is left: asynchronous invocations in line or between retries.
+
+        They are held in memory and go with the emulator (each environment has
+        answered its callers already).
+        """
+        for task in self._background:
+            task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _invoke(self, request: Request, request_id: str) -> Response:
@@ -60,7 +65,8 @@ class InvokeFrontend:
         except BodyTooLarge:
             raise invoke_api.too_large(wanted.limit) from None
         payload = invoke_api.payload(body)
-        common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", _VERSION)]
+        version = service.function.version
+        common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", version)]
         if wanted.invocation_type is InvocationType.DRY_RUN:
             return Response(204, common)
         if self.closing:
@@ -72,14 +78,17 @@ class InvokeFrontend:
             task.add_done_callback(self._background.discard)
             return Response(202, common)
         # Shielded: a caller that hangs up never leaves an environment wedged.
-        outcome, tail = await asyncio.shield(asyncio.ensure_future(self._run(service, invocation)))
+        run = asyncio.ensure_future(self._run(service, invocation))
+        self._background.add(run)
+        run.add_done_callback(self._background.discard)
+        outcome, tail = await asyncio.shield(run)
         return self._answer(outcome, tail, common)
 
     def _service(self, wanted: InvokeRequest) -> FunctionService:
         service = self._services.get(wanted.name)
         if service is None:
             raise invoke_api.not_found(wanted.name, None)
-        if wanted.qualifier not in (None, _VERSION):
+        if wanted.qualifier not in (None, service.function.version):
             # No versions or aliases are published here: only $LATEST exists.
             raise invoke_api.not_found(wanted.name, wanted.qualifier)
         return service

@@ -14,21 +14,17 @@ https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 
 from emulator.config import FunctionConfig
-from emulator.core.events import EventBus, Notice
+from emulator.core.events import Notice
 from emulator.core.invocation import (
     Invocation,
     Outcome,
-    OutcomeKind,
-    platform_error,
     shutting_down,
 )
-from emulator.core.lifecycle import Clock
-from emulator.core.placement import Granted, Placement, Queued, Throttled
-from emulator.environments.driver import EnvironmentDriver
+from emulator.core.placement import Granted, Placement, Throttled
+from emulator.environments.driver import EnvironmentDriver, Host
 
 __all__ = ["ASYNC_RETRIES", "FunctionService"]
 
@@ -42,31 +38,33 @@ _RETURN_WAIT_S = 1.0
 class FunctionService:
     """Serves the invocations of one function."""
 
-    def __init__(
-        self, function: FunctionConfig, bus: EventBus, clock: Clock, retry_delay_s: float = 1.0
-    ) -> None:
+    def __init__(self, function: FunctionConfig, host: Host, retry_delay_s: float = 1.0) -> None:
         self.function = function
-        self._bus = bus
-        self._clock = clock
+        self._host = host
         self._placement = Placement(function.concurrency, function.max_concurrency)
         self._envs: dict[int, EnvironmentDriver] = {}
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._line: dict[int, asyncio.Future[Granted | None]] = {}
         self._numbers = itertools.count(1)
         self._retry_delay_s = retry_delay_s
-        self._gone: list[EnvironmentDriver] = []
+        self._closing = False
+        self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
 
     def shutdown(self) -> None:
-        """End every invocation in progress now; their callers get their answers."""
-        for env in list(self._envs.values()):
-            env.shutdown()
+        """End every invocation in progress now; their callers get their answers.
+
+        From now on no slot is granted: nothing new starts.
+        """
+        self._closing = True
         for future in self._line.values():
             if not future.done():
-                future.set_result(None)  # no slot will come
+                future.set_result(None)
+        for env in list(self._envs.values()):
+            env.shutdown()
 
     async def close(self) -> None:
         """Stop every environment and wait until they are gone."""
@@ -74,25 +72,22 @@ class FunctionService:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
         self.shutdown()
-        await asyncio.gather(*(env.closed() for env in self._gone), return_exceptions=True)
+        await asyncio.gather(*self._stopping, return_exceptions=True)
 
     async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled:
         """Run ``invocation``; ``wait``: wait in line for capacity however long it takes."""
-        slot = await self._slot(wait)
-        if slot is None:
-            return shutting_down(invocation.request_id)
-        if isinstance(slot, Throttled):
-            return slot
-        env = self._envs[slot.environment]
-        if slot.new:
-            try:
+        while True:
+            slot = await self._slot(wait)
+            if slot is None:
+                return shutting_down(invocation.request_id)
+            if isinstance(slot, Throttled):
+                return slot
+            env = self._envs.get(slot.environment)
+            if env is None or not env.alive:
+                continue  # it went while this caller waited: its slots with it
+            if slot.new:
                 await self._started(env)
-            except OSError as exc:
-                message = (
-                    f"RequestId: {invocation.request_id} Error: Couldn't start the runtime: {exc}"
-                )
-                return platform_error(OutcomeKind.EXIT, "Runtime.InvalidEntrypoint", message)
-        return await env.deliver(invocation)
+            return await env.deliver(invocation)
 
     async def invoke_async(self, event: Invocation) -> None:
         """An ``Event`` invocation: in line until there is capacity, retried on error.
@@ -101,47 +96,51 @@ class FunctionService:
         """
         for attempt in range(ASYNC_RETRIES + 1):
             outcome = await self.invoke(event, wait=True)
-            if isinstance(outcome, Throttled) or not outcome.failed:
-                return
-            if outcome.kind is OutcomeKind.SHUTDOWN:
+            if isinstance(outcome, Throttled) or not outcome.failed or self._closing:
                 return
             if attempt < ASYNC_RETRIES:
                 text = (
                     f"asynchronous invocation {event.request_id} failed; "
                     f"retry {attempt + 1} of {ASYNC_RETRIES} in {self._retry_delay_s:g} s"
                 )
-                self._bus.emit(Notice(self.function.name, text))
+                self._host.bus.emit(Notice(self.function.name, text))
                 await asyncio.sleep(self._retry_delay_s)
 
     # -- slots -----------------------------------------------------------------------
 
     async def _slot(self, wait: bool) -> Granted | Throttled | None:
         """A slot, throttled, or None: the emulator is shutting down."""
+        if self._closing:
+            return None
         waiter = next(self._numbers)
-        returning = any(env.returning for env in self._envs.values())
-        answer = self._placement.request(waiter, wait or returning)
+        answer = self._placement.request(waiter, wait)
+        if isinstance(answer, Throttled) and not wait and self._returning():
+            answer = self._placement.request(waiter, True)  # a slot is on its way back
         if isinstance(answer, Granted):
             return self._take(answer)
         if isinstance(answer, Throttled):
             return answer
-        assert isinstance(answer, Queued)
         future: asyncio.Future[Granted | None] = asyncio.get_running_loop().create_future()
         self._line[waiter] = future
         try:
             return await (future if wait else asyncio.wait_for(future, _RETURN_WAIT_S))
         except asyncio.TimeoutError:
+            if future.done() and not future.cancelled():  # granted as the wait ran out
+                return future.result()
             return Throttled(self._placement.limit)
         finally:
             self._line.pop(waiter, None)
             self._placement.cancel(waiter)
+
+    def _returning(self) -> bool:
+        return any(env.returning for env in self._envs.values())
 
     def _take(self, granted: Granted) -> Granted:
         if granted.new:
             self._envs[granted.environment] = EnvironmentDriver(
                 granted.environment,
                 self.function,
-                self._bus,
-                self._clock,
+                self._host,
                 on_free=self._free,
                 on_gone=self._retire,
             )
@@ -151,37 +150,43 @@ class FunctionService:
         task = self._starting.get(env.id)
         if task is None:
             task = self._starting[env.id] = asyncio.ensure_future(env.start())
-        try:
-            await asyncio.shield(task)
-        except OSError:
-            self._retire(env.id)
-            raise
+        await asyncio.shield(task)
 
     def _free(self, env_id: int) -> None:
-        self._grant(self._placement.release(env_id, self._clock.monotonic()))
+        self._grant(self._placement.release(env_id, self._host.clock.monotonic()))
 
     def _retire(self, env_id: int) -> None:
         env = self._envs.pop(env_id, None)
         if env is None:
             return
         self._starting.pop(env_id, None)
-        self._gone.append(env)
+        task = asyncio.ensure_future(env.closed())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
         self._grant(self._placement.retire(env_id))
 
     def _grant(self, grants: list[tuple[int, Granted]]) -> None:
-        # Only waiters still in line get grants: one that leaves is cancelled first.
         for waiter, granted in grants:
-            self._take(granted)
-            self._line[waiter].set_result(granted)
+            future = self._line.get(waiter)
+            if future is None or future.done() or self._closing:
+                self._give_back(granted)  # its caller left (or the emulator stops)
+            else:
+                future.set_result(self._take(granted))
+
+    def _give_back(self, granted: Granted) -> None:
+        """A grant nobody takes: the slot goes back, or the environment never starts."""
+        if granted.new:
+            self._grant(self._placement.retire(granted.environment))
+        else:
+            self._free(granted.environment)
 
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(_REAP_EVERY_S)
-            now = self._clock.monotonic()
+            now = self._host.clock.monotonic()
             for env_id in self._placement.idle(now, self.function.idle_s):
                 env = self._envs.get(env_id)
                 if env is not None:
                     text = f"shutting down idle environment {env_id}"
-                    self._bus.emit(Notice(self.function.name, text))
-                    with contextlib.suppress(Exception):
-                        env.shutdown()
+                    self._host.bus.emit(Notice(self.function.name, text))
+                    env.shutdown()

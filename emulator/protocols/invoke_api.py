@@ -82,10 +82,16 @@ def parse(
     log_type = _one_of("X-Amz-Log-Type", headers.get("x-amz-log-type", "None"), ["None", "Tail"])
     kind = InvocationType(invocation_type)
     client_context = _client_context(headers.get("x-amz-client-context"))
-    if kind is not InvocationType.REQUEST_RESPONSE:
-        client_context = None  # "returned only if you use the synchronous invocation type"
+    sync = kind is InvocationType.REQUEST_RESPONSE
+    # ClientContext "is returned only if you use the synchronous invocation type";
+    # LogType "applies to synchronously invoked functions only".
     return InvokeRequest(
-        name, qualifier, kind, log_type == "Tail", client_context, headers.get("x-amz-tenant-id")
+        name,
+        qualifier,
+        kind,
+        log_type == "Tail" and sync,
+        client_context if sync else None,
+        headers.get("x-amz-tenant-id"),
     )
 
 

@@ -6,9 +6,12 @@ Reference: "Using the Lambda runtime API for custom runtimes"
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from emulator.core.effects import PostAnswer
@@ -16,6 +19,7 @@ from emulator.core.invocation import Invocation
 
 __all__ = [
     "ACCEPTED_BODY",
+    "H_ERROR_BODY",
     "H_ERROR_TYPE",
     "PREFIX",
     "Route",
@@ -24,12 +28,14 @@ __all__ = [
     "error_body",
     "event_headers",
     "route",
+    "streamed_error",
 ]
 
 PREFIX = "/2018-06-01/runtime"
 _POST = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
 # "Invocation error", "Initialization error": the request header naming the error.
 H_ERROR_TYPE = "lambda-runtime-function-error-type"
+H_ERROR_BODY = "lambda-runtime-function-error-body"
 ACCEPTED_BODY = b'{"status":"OK"}'
 
 
@@ -80,6 +86,23 @@ def event_headers(
         # Tenant isolation mode ("Lambda tenant isolation" in the developer guide).
         headers.append(("Lambda-Runtime-Aws-Tenant-Id", invocation.tenant_id))
     return headers
+
+
+def streamed_error(trailers: Mapping[str, str]) -> bytes | None:
+    """The error a streamed response reported in its trailers, if it did.
+
+    "Response streaming" (runtimes-custom.html#runtimes-custom-response-streaming):
+    an error after the first bytes goes in the Lambda-Runtime-Function-Error-Type
+    and -Error-Body trailers, the body base64-encoded.
+    """
+    error_type = trailers.get(H_ERROR_TYPE)
+    if error_type is None:
+        return None
+    try:
+        return base64.b64decode(trailers.get(H_ERROR_BODY, ""), validate=True)
+    except binascii.Error:
+        message = "the error body in the response's trailers is not base64"
+        return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
 def error_body(error_type: str, message: str) -> bytes:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from emulator.config import FunctionConfig, bootstrap_command
-from emulator.core.events import InvokeEnded, InvokeStarted, LogLine
+from emulator.core.events import InvokeEnded, InvokeStarted, LogLine, Notice
 from emulator.core.invocation import OutcomeKind
 from tests.emulator.harness import invoke_path
 from tests.emulator.inprocess import InProcessEmulator
@@ -70,3 +72,114 @@ def test_an_error_on_the_server_side_fails_the_test(function: FunctionConfig) ->
 async def _fail() -> None:
     # As the HTTP server reports a handler that raised.
     logging.getLogger("emulator.http").error("error answering POST /x")
+
+
+def test_an_extension_refused_by_the_api_gets_its_error_not_a_500(tmp_path: Path) -> None:
+    (tmp_path / "runtime.py").write_text(EXTENSION_RUNTIME)
+    function = FunctionConfig(
+        name="fn", command=(sys.executable, str(tmp_path / "runtime.py")), code_dir=str(tmp_path)
+    )
+    with InProcessEmulator((function,)) as emulator:
+        response = httpx.post(emulator.url + invoke_path("fn"), json={}, timeout=30)
+    assert response.json() == {
+        "status": 400,
+        "errorType": "InvalidEventType",
+        "errorMessage": "this emulator delivers no extension events; "
+        "wants-events asked for ['INVOKE']",
+    }
+
+
+def test_an_error_in_a_streamed_responses_trailers_is_a_function_error(tmp_path: Path) -> None:
+    (tmp_path / "runtime.py").write_text(STREAMING_RUNTIME)
+    function = FunctionConfig(
+        name="fn", command=(sys.executable, str(tmp_path / "runtime.py")), code_dir=str(tmp_path)
+    )
+    with InProcessEmulator((function,)) as emulator:
+        response = httpx.post(emulator.url + invoke_path("fn"), json={}, timeout=30)
+        ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))
+    assert response.headers["x-amz-function-error"] == "Unhandled"
+    assert response.json() == {"errorType": "ValueError", "errorMessage": "mid-stream"}
+    assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.ERROR
+
+
+def test_a_runtime_that_cannot_start_fails_every_invocation_waiting_for_it() -> None:
+    function = FunctionConfig(
+        name="fn", command=("/nonexistent/bootstrap",), code_dir="/", max_concurrency=2
+    )
+    with InProcessEmulator((function,)) as emulator:
+        url = emulator.url + invoke_path("fn")
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda _: httpx.post(url, json={}, timeout=30), range(2)))
+    for answer in answers:
+        assert answer.json()["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def test_an_event_between_retries_is_not_run_again_once_the_emulator_stops(
+    tmp_path: Path, function: FunctionConfig
+) -> None:
+    with InProcessEmulator((function,), retry_delay_s=60) as emulator:
+        response = httpx.post(
+            emulator.url + invoke_path("fn"),
+            json={"fail": 1},
+            headers={"X-Amz-Invocation-Type": "Event"},
+            timeout=30,
+        )
+        assert response.status_code == 202
+        emulator.wait_for(lambda e: isinstance(e, Notice) and "retry 1 of 2" in e.text)
+    # The emulator stopped at once, and nothing ran after it.
+    assert sum(isinstance(e, InvokeStarted) for e in emulator.events) == 1
+
+
+EXTENSION_RUNTIME = """
+import http.client, json, os
+
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+connection = http.client.HTTPConnection(host, int(port))
+
+
+def call(method, path, body=b"", headers=None):
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    return response, response.read()
+
+
+# An extension that asks for events this emulator does not deliver: a clear 400.
+answer, body = call(
+    "POST", "/2020-01-01/extension/register", b'{"events": ["INVOKE"]}',
+    {"Lambda-Extension-Name": "wants-events"},
+)
+refusal = json.dumps({"status": answer.status, **json.loads(body)}).encode()
+while True:
+    event, _ = call("GET", "/2018-06-01/runtime/invocation/next")
+    request_id = event.headers["Lambda-Runtime-Aws-Request-Id"]
+    call("POST", f"/2018-06-01/runtime/invocation/{request_id}/response", refusal)
+"""
+# A streamed response that fails after its first bytes, as the Runtime API's
+# "Response streaming" describes it: the error in the trailers.
+STREAMING_RUNTIME = """
+import base64, json, os, socket
+
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+sock = socket.create_connection((host, int(port)))
+sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+head = b""
+while b"\\r\\n\\r\\n" not in head:
+    head += sock.recv(65536)
+request_id = [
+    line.split(b": ", 1)[1].decode()
+    for line in head.split(b"\\r\\n")
+    if line.lower().startswith(b"lambda-runtime-aws-request-id:")
+][0]
+error = base64.b64encode(json.dumps({"errorType": "ValueError", "errorMessage": "mid-stream"}).encode())
+sock.sendall(
+    f"POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\\r\\nHost: x\\r\\n".encode()
+    + b"Lambda-Runtime-Function-Response-Mode: streaming\\r\\nTransfer-Encoding: chunked\\r\\n"
+    + b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\\r\\n\\r\\n"
+    + b"5\\r\\nhello\\r\\n0\\r\\nLambda-Runtime-Function-Error-Type: ValueError\\r\\n"
+    + b"Lambda-Runtime-Function-Error-Body: " + error + b"\\r\\n\\r\\n"
+)
+sock.recv(65536)
+sock.close()
+import time
+time.sleep(60)
+"""

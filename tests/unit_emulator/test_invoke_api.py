@@ -68,6 +68,12 @@ def test_a_client_context_over_3583_bytes_is_refused() -> None:
     assert str(CLIENT_CONTEXT_LIMIT) in error.message
 
 
+@pytest.mark.parametrize(("kind", "tail"), [("RequestResponse", True), ("Event", False)])
+def test_a_log_tail_is_for_synchronous_invocations_only(kind: str, tail: bool) -> None:
+    headers = {"x-amz-invocation-type": kind, "x-amz-log-type": "Tail"}
+    assert parse("POST", PATH.format("fn"), {}, headers).tail is tail
+
+
 def test_a_client_context_reaches_synchronous_invocations_only() -> None:
     headers = {"x-amz-client-context": context({"custom": {"k": "v"}})}
     sync = parse("POST", PATH.format("fn"), {}, headers)
