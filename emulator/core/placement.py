@@ -57,10 +57,6 @@ class Placement:
     def limit(self) -> int:
         return self.capacity * self.slots
 
-    @property
-    def environments(self) -> list[int]:
-        return list(self._load)
-
     def request(self, waiter: int, wait: bool) -> Granted | Queued | Throttled:
         """A slot for ``waiter`` now, a place in line (when ``wait``), or throttled."""
         if not self._line:

@@ -1,4 +1,4 @@
-"""Every ric module declares a complete and importable ``__all__``."""
+"""Every module of ric and of the emulator declares a complete and importable ``__all__``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ import pkgutil
 
 import pytest
 
+import emulator
 import ric
 
-MODULES = ["ric", *sorted(info.name for info in pkgutil.iter_modules(ric.__path__, "ric."))]
+MODULES = [package.__name__ for package in (ric, emulator)] + sorted(
+    info.name
+    for package in (ric, emulator)
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+)
 
 
 def test_every_module_is_checked() -> None:
-    assert {"ric.wire", "ric.runtime", "ric.__main__"} <= set(MODULES)
+    wanted = {"ric.wire", "ric.runtime", "ric.__main__", "emulator.core.lifecycle", "emulator.http"}
+    assert wanted <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

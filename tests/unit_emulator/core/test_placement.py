@@ -43,4 +43,3 @@ def test_idle_environments_are_found_by_their_idle_time() -> None:
     assert placement.idle(now=20.0, idle_s=10.0) == [1]
     placement.request(3, wait=False)  # busy again
     assert placement.idle(now=30.0, idle_s=10.0) == []
-    assert placement.environments == [1, 2]
