@@ -14,7 +14,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-__all__ = ["Ids", "Invocation", "Outcome", "OutcomeKind", "platform_error", "shutting_down"]
+__all__ = ["Ids", "Invocation", "Outcome", "OutcomeKind", "platform_error"]
 
 
 class OutcomeKind(enum.Enum):
@@ -52,12 +52,6 @@ def platform_error(kind: OutcomeKind, error_type: str, message: str) -> Outcome:
     """A failure of the platform's making, in the shape Lambda gives the caller."""
     body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
     return Outcome(kind, body, error_type=error_type)
-
-
-def shutting_down(request_id: str) -> Outcome:
-    """The outcome of an invocation the emulator's own shutdown ended."""
-    message = f"RequestId: {request_id} Error: the emulator is shutting down"
-    return platform_error(OutcomeKind.SHUTDOWN, "Emulator.ShuttingDown", message)
 
 
 @dataclass(frozen=True, eq=False)

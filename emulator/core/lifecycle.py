@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from emulator.core import failures
 from emulator.core.effects import (
     CancelTimer,
     Complete,
@@ -48,13 +49,7 @@ from emulator.core.effects import (
     StartTimer,
 )
 from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
-from emulator.core.invocation import (
-    Invocation,
-    Outcome,
-    OutcomeKind,
-    platform_error,
-    shutting_down,
-)
+from emulator.core.invocation import Invocation, Outcome, OutcomeKind
 
 __all__ = ["RESPONSE_LIMIT", "Clock", "Lifecycle", "Limits"]
 
@@ -143,10 +138,10 @@ class Lifecycle:
     def deliver(self, invocation: Invocation) -> list[Effect]:
         """An invocation placed here (its slot is taken)."""
         if self._start_error is not None:
-            return [Complete(invocation, self._entrypoint_error(invocation.request_id))]
+            outcome = failures.entrypoint(invocation.request_id, self._start_error)
+            return [Complete(invocation, outcome)]
         if self.retired:
-            message = f"RequestId: {invocation.request_id} Error: the environment is gone"
-            return [Complete(invocation, platform_error(OutcomeKind.EXIT, _EXIT, message))]
+            return [Complete(invocation, failures.environment_gone(invocation.request_id))]
         self._queue.append(invocation)
         return self._hand_out()
 
@@ -201,13 +196,7 @@ class Lifecycle:
         refusal = self._refusal(request_id)
         if refusal is not None:
             return refusal, []
-        limit = self.limits.response_limit
-        shown = f"{size} bytes" if size is not None else f"over {limit} bytes"
-        message = (
-            f"Response payload size ({shown}) exceeded maximum allowed payload size "
-            f"({limit} bytes)."
-        )
-        outcome = platform_error(OutcomeKind.TOO_LARGE, "Function.ResponseSizeTooLarge", message)
+        outcome = failures.too_large(size, self.limits.response_limit)
         return PostAnswer.TOO_LARGE, self._end(request_id, outcome)
 
     def init_error(self, error_type: str, body: bytes) -> tuple[PostAnswer, list[Effect]]:
@@ -230,9 +219,10 @@ class Lifecycle:
         if rss_mb <= self.limits.memory_mb or self.retired:
             return []
         self.peak_mb = max(self.peak_mb, rss_mb)
-        message = _exit_message(self._named_request(), "signal: killed")
-        outcome = platform_error(OutcomeKind.OUT_OF_MEMORY, "Runtime.OutOfMemory", message)
-        return [*self._kill(), *self._fail_all(outcome, message), *self._retire()]
+        request_id = self._named_request()
+        note = failures.exit_message(request_id, "signal: killed")
+        outcome = failures.out_of_memory(request_id)
+        return [*self._kill(), *self._fail_all(outcome, note), *self._retire()]
 
     def process_exited(self, reason: str) -> list[Effect]:
         """The runtime process ended; ``reason`` as Go words it ("exit status 1").
@@ -244,9 +234,9 @@ class Lifecycle:
         if not self.busy:
             line = f"Runtime exited with error: {reason} (between invocations)"
             return [self._line(None, line), *self._retire()]
-        message = _exit_message(self._named_request(), reason)
-        outcome = platform_error(OutcomeKind.EXIT, _EXIT, message)
-        return self._fail_all(outcome, message) + self._retire()
+        request_id = self._named_request()
+        outcome = failures.exited(request_id, reason)
+        return self._fail_all(outcome, failures.exit_message(request_id, reason)) + self._retire()
 
     def timer_fired(self, key: str) -> list[Effect]:
         if key == INIT:
@@ -262,7 +252,7 @@ class Lifecycle:
         if not held.slot_owed:
             return []
         line = f"{rid}: the runtime did not ask for the next event in time"
-        beside = self._fail_all(lambda other: _exit_error(other, "signal: killed"))
+        beside = self._fail_all(lambda other: failures.exited(other, "signal: killed"))
         return [self._line(None, line), *self._kill(), *beside, *self._retire()]
 
     def drained(self, request_id: str, peak_mb: int) -> list[Effect]:
@@ -284,16 +274,12 @@ class Lifecycle:
 
     def shutdown(self) -> list[Effect]:
         """The emulator stops: whatever this environment holds ends now."""
-        return self._fail_all(shutting_down) + self._retire()
-
-    def _entrypoint_error(self, request_id: str) -> Outcome:
-        message = f"RequestId: {request_id} Error: Couldn't start the runtime: {self._start_error}"
-        return platform_error(OutcomeKind.EXIT, "Runtime.InvalidEntrypoint", message)
+        return self._fail_all(failures.shutting_down) + self._retire()
 
     def start_failed(self, reason: str) -> list[Effect]:
         """The runtime could not be started: what waits here, and what comes, fails so."""
         self._start_error = reason
-        return self._fail_all(self._entrypoint_error) + self._retire()
+        return self._fail_all(lambda rid: failures.entrypoint(rid, reason)) + self._retire()
 
     # -- rules ---------------------------------------------------------------------
 
@@ -330,9 +316,7 @@ class Lifecycle:
         # Asked for more without answering: the one unanswered invocation fails.
         effects: list[Effect] = []
         for held in [h for h in self._held.values() if h.state is _State.RUNNING]:
-            message = "The runtime asked for the next invocation before answering this one"
-            outcome = platform_error(OutcomeKind.ERROR, "Runtime.NoResponse", message)
-            effects += self._end(held.invocation.request_id, outcome)
+            effects += self._end(held.invocation.request_id, failures.no_response())
         return effects
 
     def _refusal(self, request_id: str) -> PostAnswer | None:
@@ -356,11 +340,9 @@ class Lifecycle:
         return [Drain(request_id)]
 
     def _timed_out(self, held: _Held) -> list[Effect]:
-        rid = held.invocation.request_id
-        seconds = f"{self.limits.timeout_s:.2f}"
-        message = f"RequestId: {rid} Error: Task timed out after {seconds} seconds"
-        outcome = platform_error(OutcomeKind.TIMEOUT, "Sandbox.Timedout", message)
-        note = f"{_timestamp(self._clock.time())} {rid} Task timed out after {seconds} seconds"
+        rid, timeout_s = held.invocation.request_id, self.limits.timeout_s
+        outcome = failures.timed_out(rid, timeout_s)
+        note = failures.timeout_line(rid, timeout_s, self._clock.time())
         if self.limits.max_concurrency > 1:
             # Only this invocation fails; its worker holds the slot until it is back, and
             # has as long again to come back before the environment is ended.
@@ -373,10 +355,8 @@ class Lifecycle:
     def _init_timed_out(self) -> list[Effect]:
         if self.init_ms is not None or self.retired:
             return []
-        limit = self.limits.init_limit_s
         duration = (self._clock.monotonic() - self._started) * 1000
-        message = f"Init phase did not end within {limit:.0f} seconds"
-        outcome = platform_error(OutcomeKind.TIMEOUT, "Sandbox.Timedout", message)
+        outcome = failures.init_timed_out(self.limits.init_limit_s)
         report = Emit(InitReport(self.where, duration, "timeout", None))
         return [report, *self._kill(), *self._fail_all(outcome), *self._retire()]
 
@@ -453,28 +433,11 @@ class Lifecycle:
         return Emit(LogLine(self.where, request_id, text))
 
 
-_EXIT = "Runtime.ExitError"
 _DEADLINE = "deadline:"
 # How soon a deadline that came while an answer's output was forwarded looks again.
 _RECHECK_S = 1.0
 Failure = Callable[[str], Outcome]
 
 
-def _exit_message(request_id: str, reason: str) -> str:
-    return f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
-
-
-def _exit_error(request_id: str, reason: str) -> Outcome:
-    return platform_error(OutcomeKind.EXIT, _EXIT, _exit_message(request_id, reason))
-
-
 def _deadline(request_id: str) -> str:
     return _DEADLINE + request_id
-
-
-def _timestamp(epoch_s: float) -> str:
-    """``2026-11-22T15:23:18.438Z``, as Lambda stamps its timeout line."""
-    import time
-
-    millis = int(epoch_s * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_s)) + f".{millis:03d}Z"

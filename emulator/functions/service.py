@@ -18,11 +18,8 @@ import itertools
 
 from emulator.config import FunctionConfig
 from emulator.core.events import Notice
-from emulator.core.invocation import (
-    Invocation,
-    Outcome,
-    shutting_down,
-)
+from emulator.core.failures import shutting_down
+from emulator.core.invocation import Invocation, Outcome
 from emulator.core.placement import Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
 
