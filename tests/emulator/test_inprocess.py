@@ -74,11 +74,16 @@ async def _fail() -> None:
     logging.getLogger("emulator.http").error("error answering POST /x")
 
 
-def test_an_extension_refused_by_the_api_gets_its_error_not_a_500(tmp_path: Path) -> None:
-    (tmp_path / "runtime.py").write_text(EXTENSION_RUNTIME)
-    function = FunctionConfig(
-        name="fn", command=(sys.executable, str(tmp_path / "runtime.py")), code_dir=str(tmp_path)
+def runtime_of(folder: Path, source: str) -> FunctionConfig:
+    """A function whose runtime is the Python script ``source``, run as the command."""
+    (folder / "runtime.py").write_text(source)
+    return FunctionConfig(
+        name="fn", command=(sys.executable, str(folder / "runtime.py")), code_dir=str(folder)
     )
+
+
+def test_an_extension_refused_by_the_api_gets_its_error_not_a_500(tmp_path: Path) -> None:
+    function = runtime_of(tmp_path, EXTENSION_RUNTIME)
     with InProcessEmulator((function,)) as emulator:
         response = httpx.post(emulator.url + invoke_path("fn"), json={}, timeout=30)
     assert response.json() == {
@@ -90,10 +95,7 @@ def test_an_extension_refused_by_the_api_gets_its_error_not_a_500(tmp_path: Path
 
 
 def test_an_error_in_a_streamed_responses_trailers_is_a_function_error(tmp_path: Path) -> None:
-    (tmp_path / "runtime.py").write_text(STREAMING_RUNTIME)
-    function = FunctionConfig(
-        name="fn", command=(sys.executable, str(tmp_path / "runtime.py")), code_dir=str(tmp_path)
-    )
+    function = runtime_of(tmp_path, STREAMING_RUNTIME)
     with InProcessEmulator((function,)) as emulator:
         response = httpx.post(emulator.url + invoke_path("fn"), json={}, timeout=30)
         ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))

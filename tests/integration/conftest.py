@@ -1,7 +1,8 @@
-"""Integration fixtures: a scripted Runtime API per test, cleared after it."""
+"""Integration fixtures: a scripted Runtime API per test, on a server of its own."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -10,17 +11,21 @@ from pytest_httpserver import HTTPServer
 from tests.integration.runtime_api import ScriptedRuntimeApi
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def make_httpserver() -> Iterator[HTTPServer]:
-    """One server per session (pytest-httpserver's, but threaded on 127.0.0.1).
+    """pytest-httpserver's server, but one per test, threaded, on 127.0.0.1.
 
-    Threaded, so a parked ``GET /next`` left by one runtime never blocks the next.
+    One per test: a request a killed runtime sent just before it died can wait
+    in the listening socket's backlog until after its test ended, and on a
+    shared server it would take the next test's event. Threaded, so a parked
+    ``GET /next`` never blocks another runtime.
     """
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     yield server
     server.clear()
-    server.stop()
+    # Stopping waits out werkzeug's half-second poll: let it do so in the background.
+    threading.Thread(target=server.stop, daemon=True).start()
 
 
 @pytest.fixture

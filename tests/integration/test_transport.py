@@ -9,7 +9,7 @@ import pytest
 
 from ric.errors import StaleConnection, TransportError
 from ric.transport import Connection
-from tests.integration.raw_api import ACCEPTED, RawServer, raw_server
+from tests.integration.raw_api import ACCEPTED, Peer, RawServer, raw_server
 
 REQUEST = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
 
@@ -27,10 +27,16 @@ def connection(server: RawServer) -> Iterator[Connection]:
     client.close()
 
 
-def test_keep_alive_and_pipelining(server: RawServer, connection: Connection) -> None:
+def requested(server: RawServer, connection: Connection) -> Peer:
+    """The connection sends REQUEST; the server's end of it, the request read."""
     connection.send([REQUEST])
     peer = server.accept()
     assert peer.read_request() == REQUEST
+    return peer
+
+
+def test_keep_alive_and_pipelining(server: RawServer, connection: Connection) -> None:
+    peer = requested(server, connection)
     peer.send(ACCEPTED)
     assert connection.receive().status == 202
     connection.send([REQUEST, b"", REQUEST])  # two requests in one write
@@ -44,9 +50,7 @@ def test_keep_alive_and_pipelining(server: RawServer, connection: Connection) ->
 def test_idle_connection_closed_by_the_peer_is_stale(
     server: RawServer, connection: Connection
 ) -> None:
-    connection.send([REQUEST])
-    peer = server.accept()
-    peer.read_request()
+    peer = requested(server, connection)
     peer.send(ACCEPTED)
     connection.receive()
     peer.close()  # closed while idle, before the next request was read
@@ -65,9 +69,7 @@ def test_idle_connection_closed_by_the_peer_is_stale(
 def test_a_new_connection_closed_unanswered_is_not_stale(
     server: RawServer, connection: Connection
 ) -> None:
-    connection.send([REQUEST])
-    peer = server.accept()
-    peer.read_request()
+    peer = requested(server, connection)
     peer.close()
     with pytest.raises(TransportError) as info:
         connection.receive()
@@ -77,9 +79,7 @@ def test_a_new_connection_closed_unanswered_is_not_stale(
 def test_closed_after_the_first_of_two_answers_is_not_stale(
     server: RawServer, connection: Connection
 ) -> None:
-    connection.send([REQUEST])
-    peer = server.accept()
-    peer.read_request()
+    peer = requested(server, connection)
     peer.send(ACCEPTED)
     connection.receive()
     connection.send([REQUEST, REQUEST])
@@ -103,9 +103,7 @@ def test_closed_after_the_first_of_two_answers_is_not_stale(
 def test_a_closing_answer_closes_and_the_next_send_reconnects(
     server: RawServer, connection: Connection, answer: bytes
 ) -> None:
-    connection.send([REQUEST])
-    peer = server.accept()
-    peer.read_request()
+    peer = requested(server, connection)
     peer.send(answer)
     peer.close()
     assert connection.receive().body == b"ok"

@@ -141,7 +141,12 @@ def test_a_killed_worker_is_replaced_and_its_death_logged(
     victim, survivor = (result["pid"] for result in overlap(queue, tmp_path, "a", ["a1", "a2"], 2))
     os.kill(victim, signal.SIGKILL)
     # Three events for two workers: the killed worker's parked GET /next may take one.
-    after = overlap(queue, tmp_path, "b", ["b1", "b2", "b3"], 2)
+    ids = ["b1", "b2", "b3"]
+    after = overlap(queue, tmp_path, "b", ids, 2)
+    if survivor not in {result["pid"] for result in after}:
+        # The replacement answered twice first: it met the survivor, whose answer is
+        # the third (a runtime that asks again at once can win that race).
+        after = [json.loads(body) for body in queue.wait_for_responses(*ids, count=3).values()]
     pids = {result["pid"] for result in after}
     assert victim not in pids
     assert survivor in pids
