@@ -20,12 +20,15 @@ from typing import Any
 
 from emulator.config import (
     DEFAULT_CONCURRENCY,
+    INVOKE_MODES,
     EmulatorConfig,
     FunctionConfig,
+    UrlConfig,
     bootstrap_command,
     default,
     load_toml,
 )
+from emulator.core.streaming import MIB, STREAM_BURST, STREAM_RATE, StreamLimits
 from emulator.errors import ConfigError
 
 __all__ = ["main", "parse_config"]
@@ -98,6 +101,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--code-dir", default=".", help="the handler's code directory (default .)")
     parser.add_argument("--config", type=Path, help="a TOML file of [functions.NAME] tables")
+    parser.add_argument(
+        "--function-url",
+        choices=INVOKE_MODES,
+        help="serve the function at a function URL on --url-port, in this invoke mode",
+    )
+    parser.add_argument(
+        "--url-port", type=int, default=9001, help="the function URL's port (default 9001)"
+    )
+    parser.add_argument(
+        "--stream-rate",
+        type=float,
+        default=STREAM_RATE / MIB,
+        metavar="MB_PER_S",
+        help=(
+            "bandwidth of a streamed response after its first "
+            f"{STREAM_BURST // MIB} MB, as Lambda caps it (default {STREAM_RATE // MIB}; "
+            "0: no cap, for local work)"
+        ),
+    )
     return parser
 
 
@@ -123,7 +145,10 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         functions = load_toml(args.config, defaults)
     else:
         functions = (_single(args, command, environ, defaults),)
-    return EmulatorConfig(functions, args.host, args.port, dict(environ))
+    if args.stream_rate < 0:
+        raise ConfigError("--stream-rate must be 0 (no cap) or more")
+    rate = args.stream_rate * MIB if args.stream_rate else None
+    return EmulatorConfig(functions, args.host, args.port, dict(environ), StreamLimits(rate=rate))
 
 
 def _single(
@@ -145,6 +170,7 @@ def _single(
         concurrency=int(defaults["concurrency"]),
         max_concurrency=int(defaults["max_concurrency"]),
         idle_s=defaults["idle_s"],
+        url=UrlConfig(args.url_port, args.function_url) if args.function_url else None,
     )
 
 

@@ -3,9 +3,9 @@
 What is built here and how it is wired::
 
     HttpServer ── InvokeFrontend ── FunctionService (one per function)
-                                     └── EnvironmentDriver ── Lifecycle (core)
-                                          ├── HttpServer (its Runtime API)
-                                          └── RuntimeProcess
+    HttpServer ── UrlFrontend ──────┘    └── EnvironmentDriver ── Lifecycle (core)
+    (a function URL's)                        ├── HttpServer (its Runtime API)
+                                              └── RuntimeProcess
     EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
 """
 
@@ -22,6 +22,7 @@ from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
 from emulator.environments.driver import Host
 from emulator.frontends.invoke import InvokeFrontend
+from emulator.frontends.urls import UrlFrontend
 from emulator.functions.service import FunctionService
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
@@ -65,27 +66,47 @@ class Emulator:
         for subscriber in everyone:
             self.bus.subscribe(subscriber)
         clock = SystemClock()
-        host = Host(self.bus, clock, config.environ)
+        host = Host(self.bus, clock, config.environ, config.streaming)
         self._services = {f.name: FunctionService(f, host, retry_delay_s) for f in config.functions}
-        self._frontend = InvokeFrontend(self._services, tails, Ids(), clock)
+        ids = Ids()
+        self._frontend = InvokeFrontend(self._services, tails, ids, clock)
         self._server = HttpServer(self._frontend.handle, config.host, config.port)
+        self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
+        for function in config.functions:
+            if function.url is not None:
+                front = UrlFrontend(self._services[function.name], function.url, ids, clock)
+                server = HttpServer(front.handle, config.host, function.url.port)
+                self._urls[function.name] = (front, server)
 
     @property
     def url(self) -> str:
         return f"http://{self._server.address}"
 
+    @property
+    def function_urls(self) -> dict[str, str]:
+        """Each function URL's address, by function name."""
+        return {name: f"http://{server.address}/" for name, (_, server) in self._urls.items()}
+
     async def start(self) -> None:
         await self._server.start()
+        for _, server in self._urls.values():
+            await server.start()
         for service in self._services.values():
             service.start()
 
     async def stop(self) -> None:
         """Answer every caller first, then stop the environments."""
         self._frontend.closing = True
+        for front, _ in self._urls.values():
+            front.closing = True
         for service in self._services.values():
             service.shutdown()
-        await self._server.stop(_ANSWER_GRACE_S)
+        await asyncio.gather(
+            self._server.stop(_ANSWER_GRACE_S),
+            *(server.stop(_ANSWER_GRACE_S) for _, server in self._urls.values()),
+        )
         await self._frontend.close()  # no Event invocation retries into a stopped function
+        await asyncio.gather(*(front.close() for front, _ in self._urls.values()))
         await asyncio.gather(*(service.close() for service in self._services.values()))
         if self._own_sink:
             self.sink.close()
@@ -114,6 +135,8 @@ async def run(config: EmulatorConfig, sink: LogSink | None = None) -> None:
         async with Emulator(config, sink) as emulator:
             names = ", ".join(f.name for f in config.functions)
             sink.write(f"emulator: listening on {emulator.url} (functions: {names})\n")
+            for name, url in emulator.function_urls.items():
+                sink.write(f"emulator: function URL of {name}: {url}\n")
             await stopping.wait()
             sink.write("emulator: shutting down\n")
     finally:

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import ric
+from emulator.core.streaming import StreamLimits
 from emulator.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "INVOKE_MODES",
     "EmulatorConfig",
     "FunctionConfig",
+    "UrlConfig",
     "bootstrap_command",
     "default",
     "load_toml",
@@ -30,6 +33,29 @@ DEFAULT_CONCURRENCY = 10
 # ric's bootstrap, shipped inside the ric package: it execs `python -m ric`.
 # Found beside ric's own files, so the checkout is never on a function's path.
 BOOTSTRAP = Path(ric.__file__).resolve().parent / "bootstrap"
+
+
+INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
+
+
+@dataclass(frozen=True)
+class UrlConfig:
+    """A function URL ("Lambda function URLs", urls-configuration.html): served on
+    ``port`` of the emulator's host; ``invoke_mode`` as the URL's InvokeMode."""
+
+    port: int
+    invoke_mode: str = "BUFFERED"
+
+    def __post_init__(self) -> None:
+        if self.invoke_mode not in INVOKE_MODES:
+            modes = " or ".join(INVOKE_MODES)
+            raise ConfigError(f"a function URL's invoke mode is {modes}, not {self.invoke_mode!r}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"a function URL's port must be 0 to 65535, not {self.port}")
+
+    @property
+    def streaming(self) -> bool:
+        return self.invoke_mode == "RESPONSE_STREAM"
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,7 @@ class FunctionConfig:
     version: str = "$LATEST"
     idle_s: float = 600.0  # an environment idle this long is shut down
     grace_s: float = 2.0  # SIGTERM to SIGKILL at shutdown
+    url: UrlConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or ":" in self.name:
@@ -81,11 +108,15 @@ class EmulatorConfig:
     # The emulator's own environment, read once: runtimes inherit a few of its
     # variables (PATH, HOME, AWS credentials...).
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    streaming: StreamLimits = field(default_factory=StreamLimits)
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.functions]
         if len(set(names)) != len(names):
             raise ConfigError(f"function names must be unique: {names}")
+        ports = [f.url.port for f in self.functions if f.url is not None and f.url.port]
+        if len(set(ports)) != len(ports) or self.port in ports:
+            raise ConfigError(f"each function URL needs a port of its own: {ports}")
 
 
 def default(name: str) -> Any:
@@ -103,7 +134,8 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
 
     Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
     ``memory``, ``timeout``, ``concurrency``, ``max_concurrency``,
-    ``idle_timeout`` (seconds), ``environment`` (a table).
+    ``idle_timeout`` (seconds), ``environment`` (a table), ``url`` (a table:
+    ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM).
     Relative code directories are taken from the file's directory.
     """
     if sys.version_info >= (3, 11):
@@ -133,6 +165,7 @@ _KEYS = {
     "max_concurrency",
     "idle_timeout",
     "environment",
+    "url",
 }
 
 
@@ -170,4 +203,16 @@ def _function_from_table(
         concurrency=int(setting("concurrency", "concurrency")),
         max_concurrency=int(setting("max_concurrency", "max_concurrency")),
         idle_s=float(setting("idle_timeout", "idle_s")),
+        url=_url(name, table.get("url")),
     )
+
+
+def _url(name: str, table: Any) -> UrlConfig | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict) or not isinstance(table.get("port"), int):
+        raise ConfigError(f"functions.{name}.url must be a table with an integer port")
+    unknown = set(table) - {"port", "invoke_mode"}
+    if unknown:
+        raise ConfigError(f"functions.{name}.url: unknown keys {sorted(unknown)}")
+    return UrlConfig(table["port"], str(table.get("invoke_mode", "BUFFERED")))

@@ -24,6 +24,7 @@ __all__ = [
     "timed_out",
     "timeout_line",
     "too_large",
+    "truncated",
 ]
 
 _EXIT = "Runtime.ExitError"
@@ -76,6 +77,15 @@ def too_large(size: int | None, limit: int) -> Outcome:
         f"Response payload size ({shown}) exceeded maximum allowed payload size ({limit} bytes)."
     )
     return platform_error(OutcomeKind.TOO_LARGE, "Function.ResponseSizeTooLarge", message)
+
+
+def truncated(request_id: str) -> Outcome:
+    """A streamed response whose connection ended before its last chunk."""
+    message = (
+        f"RequestId: {request_id} Error: the runtime's connection closed before the end "
+        "of its streamed response"
+    )
+    return platform_error(OutcomeKind.TRUNCATED, "Runtime.TruncatedResponse", message)
 
 
 def no_response() -> Outcome:

@@ -25,6 +25,7 @@ class OutcomeKind(enum.Enum):
     OUT_OF_MEMORY = "out_of_memory"  # killed for using more than its memory size
     INIT_ERROR = "init_error"  # the runtime posted an init error
     TOO_LARGE = "too_large"  # the response was over the limit
+    TRUNCATED = "truncated"  # a streamed response's connection ended before its end
     SHUTDOWN = "shutdown"  # the emulator stopped while it ran
 
 

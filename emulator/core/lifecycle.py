@@ -24,6 +24,10 @@ lifecycle": https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environm
   forwarded (``Drain``) before its END line, so what the handler wrote comes first.
 - With ``max_concurrency`` above 1 (Lambda Managed Instances) a timeout fails
   only that invocation; the environment and the invocations beside it go on.
+- A streamed response ("Response streaming", runtimes-custom.html) is answering
+  from its first bytes to its last chunk: the deadline still applies, a second
+  post is refused, and a connection that ends before the last chunk fails the
+  invocation with ``Runtime.TruncatedResponse``.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class Limits:
 
 class _State(enum.Enum):
     RUNNING = "running"  # handed to the runtime, not ended
+    STREAMING = "streaming"  # its response is being streamed
     ENDING = "ending"  # outcome decided; its output is being forwarded
     DONE = "done"  # completed; its slot comes back when the runtime does
 
@@ -92,6 +97,15 @@ class _Held:
     ended: float = 0.0
     slot_owed: bool = True  # the runtime has not come back for this slot yet
     notes: list[str] = field(default_factory=list)  # platform lines before END
+
+    @property
+    def open(self) -> bool:
+        """Not ended yet: running, or streaming its response."""
+        return self.state is _State.RUNNING or self.state is _State.STREAMING
+
+    @property
+    def answered(self) -> bool:
+        return not self.open
 
 
 class Lifecycle:
@@ -124,7 +138,7 @@ class Lifecycle:
     @property
     def returning(self) -> bool:
         """Answered an invocation, not yet back for the next: a slot is on its way."""
-        return any(h.slot_owed and h.state is not _State.RUNNING for h in self._held.values())
+        return any(h.slot_owed and h.answered for h in self._held.values())
 
     @property
     def busy(self) -> bool:
@@ -191,6 +205,40 @@ class Lifecycle:
             outcome = Outcome(OutcomeKind.RESPONSE, body, content_type)
         return PostAnswer.ACCEPTED, self._end(request_id, outcome)
 
+    def stream_began(self, request_id: str) -> PostAnswer:
+        """The head of a streamed ``/response``: its body follows as the runtime sends it."""
+        refusal = self._refusal(request_id)
+        if refusal is None:
+            self._held[request_id].state = _State.STREAMING
+            return PostAnswer.ACCEPTED
+        return refusal
+
+    def stream_ended(
+        self, request_id: str, failure: bytes | None, content_type: str
+    ) -> tuple[PostAnswer, list[Effect]]:
+        """The last chunk came; ``failure``: the error its trailers reported, if any."""
+        refusal = self._streaming(request_id)
+        if refusal is not None:
+            return refusal, []
+        if failure is not None:
+            outcome = Outcome(OutcomeKind.ERROR, failure)
+        else:  # the body went to the caller as it came
+            outcome = Outcome(OutcomeKind.RESPONSE, b"", content_type)
+        return PostAnswer.ACCEPTED, self._end(request_id, outcome)
+
+    def stream_broken(self, request_id: str) -> list[Effect]:
+        """The runtime's connection ended before the stream's last chunk."""
+        if self._streaming(request_id) is not None:
+            return []
+        return self._end(request_id, failures.truncated(request_id))
+
+    def stream_too_large(self, request_id: str, limit: int) -> tuple[PostAnswer, list[Effect]]:
+        """A streamed response past ``limit`` bytes: cut off there."""
+        refusal = self._streaming(request_id)
+        if refusal is not None:
+            return refusal, []
+        return PostAnswer.TOO_LARGE, self._end(request_id, failures.too_large(None, limit))
+
     def post_too_large(self, request_id: str, size: int | None) -> tuple[PostAnswer, list[Effect]]:
         """A post whose body is over the response limit (``size``: its length, if declared)."""
         refusal = self._refusal(request_id)
@@ -245,7 +293,7 @@ class Lifecycle:
         if held is None:
             return []
         rid = held.invocation.request_id
-        if held.state is _State.RUNNING:
+        if held.open:
             return self._timed_out(held)
         if held.state is _State.ENDING:  # its output is still being forwarded: look again
             return [StartTimer(key, _RECHECK_S)]
@@ -301,7 +349,7 @@ class Lifecycle:
 
     def _came_back(self, pid: int | None) -> list[Effect]:
         """The runtime is back for more: the slot of the invocation it answered is free."""
-        answered = [h for h in self._held.values() if h.slot_owed and h.state is not _State.RUNNING]
+        answered = [h for h in self._held.values() if h.slot_owed and h.answered]
         if not answered:
             return []
         held = next((h for h in answered if pid is not None and h.pid == pid), answered[0])
@@ -330,6 +378,13 @@ class Lifecycle:
         else:
             kind = held.outcome.kind if held.outcome else OutcomeKind.ERROR
         return PostAnswer.TIMED_OUT if kind is OutcomeKind.TIMEOUT else PostAnswer.ALREADY_ENDED
+
+    def _streaming(self, request_id: str) -> PostAnswer | None:
+        """None when ``request_id`` streams its response; else why its end is refused."""
+        held = self._held.get(request_id)
+        if held is not None and held.state is _State.STREAMING:
+            return None
+        return self._refusal(request_id) or PostAnswer.ALREADY_ENDED
 
     def _end(self, request_id: str, outcome: Outcome, *notes: str) -> list[Effect]:
         held = self._held[request_id]
@@ -368,7 +423,7 @@ class Lifecycle:
             return outcome if isinstance(outcome, Outcome) else outcome(request_id)
 
         effects: list[Effect] = []
-        for rid in [r for r, h in self._held.items() if h.state is _State.RUNNING]:
+        for rid in [r for r, h in self._held.items() if h.open]:
             effects += self._end(rid, ending(rid), *notes)
         while self._queue:
             invocation = self._queue.popleft()
@@ -392,7 +447,7 @@ class Lifecycle:
 
     def _named_request(self) -> str:
         """The invocation a platform error names: the one running, else the one waiting."""
-        running = [rid for rid, h in self._held.items() if h.state is _State.RUNNING]
+        running = [rid for rid, h in self._held.items() if h.open]
         if running:
             return running[0]
         return self._queue[0].request_id if self._queue else ""

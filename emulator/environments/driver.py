@@ -17,7 +17,7 @@ import datetime
 import itertools
 import os
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.config import FunctionConfig
@@ -30,14 +30,17 @@ from emulator.core.effects import (
     FreeSlot,
     HandOut,
     Kill,
+    PostAnswer,
     Retire,
     StartTimer,
 )
 from emulator.core.events import EventBus, Notice, Where
 from emulator.core.invocation import Invocation, Outcome
 from emulator.core.lifecycle import Clock, Lifecycle, Limits
+from emulator.core.streaming import StreamLimits, Throttle
 from emulator.environments import procfs
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
+from emulator.environments.relay import StreamRelay
 from emulator.environments.variables import lambda_environment
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
@@ -54,12 +57,14 @@ _INIT_ERROR_LIMIT = 6 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Host:
-    """What every environment of the emulator shares: the event stream, the clock, and
-    the emulator's own environment variables (read once; a runtime inherits a few)."""
+    """What every environment of the emulator shares: the event stream, the clock, the
+    emulator's own environment variables (read once; a runtime inherits a few), and
+    the limits of streamed responses."""
 
     bus: EventBus
     clock: Clock
     environ: Mapping[str, str]
+    streaming: StreamLimits = field(default_factory=StreamLimits)
 
 
 class EnvironmentDriver:
@@ -92,6 +97,7 @@ class EnvironmentDriver:
         self._process: RuntimeProcess | None = None
         self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
         self._callers: dict[str, asyncio.Future[Outcome]] = {}
+        self._relays: dict[str, StreamRelay] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._peers: dict[tuple[str, int], int | None] = {}
         self._numbers = itertools.count(1)
@@ -134,10 +140,18 @@ class EnvironmentDriver:
         self._spawn(self._watch_memory(self._process))
         self._apply(self.core.start())
 
-    def deliver(self, invocation: Invocation) -> asyncio.Future[Outcome]:
-        """Run ``invocation`` here (its slot taken); the future is its outcome."""
+    def deliver(
+        self, invocation: Invocation, relay: StreamRelay | None = None
+    ) -> asyncio.Future[Outcome]:
+        """Run ``invocation`` here (its slot taken); the future is its outcome.
+
+        With a ``relay``, a streamed response goes to it as it comes; without,
+        it is read whole, as a buffered one is.
+        """
         future = asyncio.get_running_loop().create_future()
         self._callers[invocation.request_id] = future
+        if relay is not None:
+            self._relays[invocation.request_id] = relay
         self._apply(self.core.deliver(invocation))
         return future
 
@@ -159,9 +173,7 @@ class EnvironmentDriver:
             if isinstance(effect, HandOut):
                 self._hand_out(effect)
             elif isinstance(effect, Complete):
-                future = self._callers.pop(effect.invocation.request_id, None)
-                if future is not None and not future.done():
-                    future.set_result(effect.outcome)
+                self._complete(effect)
             elif isinstance(effect, Emit):
                 self._bus.emit(effect.event)
             elif isinstance(effect, Drain):
@@ -175,6 +187,15 @@ class EnvironmentDriver:
                     self._process.kill()
             elif isinstance(effect, Retire):
                 self._retire()
+
+    def _complete(self, effect: Complete) -> None:
+        request_id = effect.invocation.request_id
+        relay = self._relays.pop(request_id, None)
+        if relay is not None:  # whatever the runtime still streams goes nowhere now
+            relay.close()
+        future = self._callers.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result(effect.outcome)
 
     def _hand_out(self, effect: HandOut) -> None:
         waiter = self._waiters.pop(effect.waiter, None)
@@ -332,6 +353,9 @@ class EnvironmentDriver:
         self._apply(self.core.sent(rid))
 
     async def _post(self, request_id: str, error: bool, request: Request) -> Response:
+        relay = self._relays.get(request_id)
+        if relay is not None and not error and api.is_streamed(request.headers):
+            return await self._relay(request_id, request, relay)
         limit = self.core.limits.response_limit
         try:
             body = await request.read(limit)
@@ -346,6 +370,40 @@ class EnvironmentDriver:
         self._apply(effects)
         status, answer = api.answer(post, request_id, limit)
         return _json(status, answer)
+
+    async def _relay(self, request_id: str, request: Request, relay: StreamRelay) -> Response:
+        """A streamed response, relayed to its caller chunk by chunk as it arrives.
+
+        Lambda's bandwidth cap holds each chunk back as long as it says; past
+        the size limit the stream is cut off and the runtime answered 413.
+        """
+        limits = self._host.streaming
+        post = self.core.stream_began(request_id)
+        if post is not PostAnswer.ACCEPTED:
+            return _json(*api.answer(post, request_id, limits.limit))
+        content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
+        relay.begin(content_type)
+        throttle = Throttle(limits)
+        try:
+            async for chunk in request.stream():
+                if throttle.sent + len(chunk) > limits.limit:
+                    await relay.put(chunk[: limits.limit - throttle.sent])
+                    post, effects = self.core.stream_too_large(request_id, limits.limit)
+                    break
+                delay = throttle.delay(len(chunk), self._host.clock.monotonic())
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await relay.put(chunk)
+            else:
+                failure = api.streamed_error(request.trailers)
+                post, effects = self.core.stream_ended(request_id, failure, content_type)
+        except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
+            relay.close()
+            self._apply(self.core.stream_broken(request_id))
+            raise
+        relay.close()
+        self._apply(effects)
+        return _json(*api.answer(post, request_id, limits.limit))
 
     async def _init_error(self, request: Request) -> Response:
         try:

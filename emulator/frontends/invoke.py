@@ -1,6 +1,10 @@
-"""The Invoke API (2015-03-31) over HTTP: requests to invocations, outcomes to answers.
+"""The Invoke API over HTTP: requests to invocations, outcomes to answers.
 
-"Invoke", Lambda API reference: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+"Invoke" (2015-03-31), Lambda API reference:
+https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html. A streamed
+response is collected and answered whole, as Lambda does for this API; an
+HTTP-integration stream loses its prelude. "InvokeWithResponseStream"
+(2021-11-15) relays it as it comes (:mod:`emulator.frontends.streams`).
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from typing import Any
 from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
+from emulator.environments.relay import StreamRelay
 from emulator.errors import ApiError
+from emulator.frontends.streams import Result, buffered_frames, relayed_frames
 from emulator.functions.service import FunctionService
 from emulator.http import BodyTooLarge, Request, Response, json_response
 from emulator.observe.logs import Tails
-from emulator.protocols import invoke_api
+from emulator.protocols import eventstream, function_url, invoke_api
 from emulator.protocols.invoke_api import InvocationType, InvokeRequest
 
 __all__ = ["InvokeFrontend"]
@@ -77,12 +83,36 @@ class InvokeFrontend:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return Response(202, common)
+        if wanted.streaming:
+            return await self._streamed(service, invocation, common)
         # Shielded: a caller that hangs up never leaves an environment wedged.
-        run = asyncio.ensure_future(self._run(service, invocation))
+        outcome, tail = await asyncio.shield(self._start(service, invocation))
+        return self._answer(outcome, tail, common)
+
+    async def _streamed(
+        self, service: FunctionService, invocation: Invocation, common: list[tuple[str, str]]
+    ) -> Response:
+        """InvokeWithResponseStream: errors before the stream as HTTP errors, then frames."""
+        relay = StreamRelay()
+        run = self._start(service, invocation, relay)
+        try:
+            await asyncio.wait((run, relay.began), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the caller hung up before anything came
+            relay.leave()
+            raise
+        headers = [("Content-Type", eventstream.CONTENT_TYPE), *common]
+        if not relay.began.done():  # answered buffered, or never ran
+            outcome, tail = run.result()
+            return Response(200, headers, buffered_frames(_refuse(outcome), tail))
+        return Response(200, headers, relayed_frames(relay, run))
+
+    def _start(
+        self, service: FunctionService, invocation: Invocation, relay: StreamRelay | None = None
+    ) -> asyncio.Future[Result]:
+        run = asyncio.ensure_future(self._run(service, invocation, relay))
         self._background.add(run)
         run.add_done_callback(self._background.discard)
-        outcome, tail = await asyncio.shield(run)
-        return self._answer(outcome, tail, common)
+        return run
 
     def _service(self, wanted: InvokeRequest) -> FunctionService:
         service = self._services.get(wanted.name)
@@ -111,29 +141,48 @@ class InvokeFrontend:
         )
 
     async def _run(
-        self, service: FunctionService, invocation: Invocation
+        self, service: FunctionService, invocation: Invocation, relay: StreamRelay | None
     ) -> tuple[Outcome | Throttled, str | None]:
-        outcome = await service.invoke(invocation)
+        outcome = await service.invoke(invocation, relay=relay)
         tail = self._tails.take(invocation.request_id) if invocation.tail else None
         return outcome, tail
 
     def _answer(
         self, outcome: Outcome | Throttled, tail: str | None, common: list[tuple[str, str]]
     ) -> Response:
-        if isinstance(outcome, Throttled):
-            raise ApiError(
-                429,
-                "TooManyRequestsException",
-                f"Rate Exceeded. The function is at its concurrency limit of {outcome.limit}",
-            )
-        if outcome.kind is OutcomeKind.SHUTDOWN:
-            raise _shutting_down()
-        headers = [("Content-Type", outcome.content_type), *common]
+        outcome = _refuse(outcome)
+        content_type, body = outcome.content_type, outcome.body
+        if content_type == function_url.HTTP_INTEGRATION_CONTENT_TYPE and not outcome.failed:
+            prelude, body = function_url.strip_prelude(body)
+            content_type = _prelude_type(prelude)
+        headers = [("Content-Type", content_type), *common]
         if outcome.function_error is not None:
             headers.append(("X-Amz-Function-Error", outcome.function_error))
         if tail is not None:
             headers.append(("X-Amz-Log-Result", tail))
-        return Response(200, headers, outcome.body)
+        return Response(200, headers, body)
+
+
+def _refuse(outcome: Outcome | Throttled) -> Outcome:
+    """The outcome, unless it is one Lambda answers with an API error."""
+    if isinstance(outcome, Throttled):
+        raise ApiError(
+            429,
+            "TooManyRequestsException",
+            f"Rate Exceeded. The function is at its concurrency limit of {outcome.limit}",
+        )
+    if outcome.kind is OutcomeKind.SHUTDOWN:
+        raise _shutting_down()
+    return outcome
+
+
+def _prelude_type(prelude: function_url.Prelude | None) -> str:
+    """The content type an HTTP-integration stream's prelude gave its body."""
+    if prelude is not None:
+        for name, value in prelude.headers:
+            if name.lower() == "content-type":
+                return str(value)
+    return "application/octet-stream"
 
 
 def _shutting_down() -> ApiError:

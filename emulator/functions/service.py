@@ -22,6 +22,7 @@ from emulator.core.failures import shutting_down
 from emulator.core.invocation import Invocation, Outcome
 from emulator.core.placement import Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
+from emulator.environments.relay import StreamRelay
 
 __all__ = ["ASYNC_RETRIES", "FunctionService"]
 
@@ -71,8 +72,13 @@ class FunctionService:
         self.shutdown()
         await asyncio.gather(*self._stopping, return_exceptions=True)
 
-    async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled:
-        """Run ``invocation``; ``wait``: wait in line for capacity however long it takes."""
+    async def invoke(
+        self, invocation: Invocation, wait: bool = False, relay: StreamRelay | None = None
+    ) -> Outcome | Throttled:
+        """Run ``invocation``; ``wait``: wait in line for capacity however long it takes.
+
+        ``relay``: where a streamed response goes as it comes (else it is read whole).
+        """
         while True:
             slot = await self._slot(wait)
             if slot is None:
@@ -84,7 +90,7 @@ class FunctionService:
                 continue  # it went while this caller waited: its slots with it
             if slot.new:
                 await self._started(env)
-            return await env.deliver(invocation)
+            return await env.deliver(invocation, relay)
 
     async def invoke_async(self, event: Invocation) -> None:
         """An ``Event`` invocation: in line until there is capacity, retried on error.

@@ -4,6 +4,8 @@
 Lambda API reference (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)
 for the headers, limits and error types used here; the name and qualifier
 patterns are those of botocore's service model for ``Invoke``.
+``POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations``
+("InvokeWithResponseStream") takes the same, but no ``Event`` invocation type.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ SYNC_LIMIT = 6 * 1024 * 1024
 ASYNC_LIMIT = 1024 * 1024
 # "Up to 3,583 bytes of base64-encoded data about the invoking client".
 CLIENT_CONTEXT_LIMIT = 3583
-_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_PATH = re.compile(
+    r"^/(?:(?P<invoke>2015-03-31)/functions/(?P<name>[^/]+)/invocations"
+    r"|2021-11-15/functions/(?P<streamed>[^/]+)/response-streaming-invocations)/?$"
+)
 # FunctionName: a name, a partial ARN or an ARN, optionally qualified (1 to 170 characters).
 _FUNCTION = re.compile(
     r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
@@ -60,6 +65,7 @@ class InvokeRequest:
     tail: bool
     client_context: str | None  # JSON text; passed on for synchronous invocations only
     tenant_id: str | None
+    streaming: bool = False  # InvokeWithResponseStream
 
     @property
     def limit(self) -> int:
@@ -73,11 +79,14 @@ def parse(
     match = _PATH.match(path)
     if match is None or method != "POST":
         raise ApiError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
-    name, qualifier = _function_name(match.group("name"), query.get("Qualifier"))
+    streaming = match.group("invoke") is None
+    identifier = match.group("streamed") if streaming else match.group("name")
+    name, qualifier = _function_name(identifier, query.get("Qualifier"))
+    types = [t for t in InvocationType if not (streaming and t is InvocationType.EVENT)]
     invocation_type = _one_of(
         "X-Amz-Invocation-Type",
         headers.get("x-amz-invocation-type", "RequestResponse"),
-        [t.value for t in InvocationType],
+        [t.value for t in types],
     )
     log_type = _one_of("X-Amz-Log-Type", headers.get("x-amz-log-type", "None"), ["None", "Tail"])
     kind = InvocationType(invocation_type)
@@ -92,6 +101,7 @@ def parse(
         log_type == "Tail" and sync,
         client_context if sync else None,
         headers.get("x-amz-tenant-id"),
+        streaming,
     )
 
 

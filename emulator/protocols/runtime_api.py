@@ -22,11 +22,13 @@ __all__ = [
     "H_ERROR_BODY",
     "H_ERROR_TYPE",
     "PREFIX",
+    "STREAM_CONTENT_TYPE",
     "Route",
     "RouteKind",
     "answer",
     "error_body",
     "event_headers",
+    "is_streamed",
     "route",
     "streamed_error",
 ]
@@ -37,6 +39,9 @@ _POST = re.compile(rf"^{PREFIX}/invocation/([^/]+)/(response|error)$")
 H_ERROR_TYPE = "lambda-runtime-function-error-type"
 H_ERROR_BODY = "lambda-runtime-function-error-body"
 ACCEPTED_BODY = b'{"status":"OK"}'
+# "Response streaming": the mode a runtime may announce, and the default type.
+H_RESPONSE_MODE = "lambda-runtime-function-response-mode"
+STREAM_CONTENT_TYPE = "application/octet-stream"
 
 
 class RouteKind(enum.Enum):
@@ -86,6 +91,18 @@ def event_headers(
         # Tenant isolation mode ("Lambda tenant isolation" in the developer guide).
         headers.append(("Lambda-Runtime-Aws-Tenant-Id", invocation.tenant_id))
     return headers
+
+
+def is_streamed(headers: Mapping[str, str]) -> bool:
+    """Whether a ``/response`` post streams its body.
+
+    Runtimes announce it differently: Node's sends
+    ``Lambda-Runtime-Function-Response-Mode: streaming``; Go's sends no mode,
+    only a chunked body with its ``Trailer`` fields. Either is a stream.
+    """
+    if headers.get(H_RESPONSE_MODE, "").lower() == "streaming":
+        return True
+    return "chunked" in headers.get("transfer-encoding", "").lower()
 
 
 def streamed_error(trailers: Mapping[str, str]) -> bytes | None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from emulator.__main__ import parse_config
-from emulator.config import BOOTSTRAP, FunctionConfig, load_toml
+from emulator.config import BOOTSTRAP, EmulatorConfig, FunctionConfig, UrlConfig, load_toml
+from emulator.core.streaming import StreamLimits
 from emulator.errors import ConfigError
 
 
@@ -109,3 +110,64 @@ def test_function_limits_and_arn() -> None:
     for bad in ({"name": "a/b"}, {"memory_mb": 100}, {"concurrency": 0}, {"command": ()}):
         with pytest.raises(ConfigError):
             FunctionConfig(**{"name": "f", "command": ("x",), "code_dir": "/", **bad})  # type: ignore[arg-type]
+
+
+def test_a_function_url_from_the_command_line() -> None:
+    config = parse_config(["--function-url", "RESPONSE_STREAM", "--url-port", "9100", "a.b"], {})
+    (function,) = config.functions
+    assert function.url == UrlConfig(9100, "RESPONSE_STREAM")
+    assert function.url.streaming
+    assert parse_config(["a.b"], {}).functions[0].url is None
+
+
+def test_function_urls_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "functions.toml"
+    path.write_text(
+        """
+        [functions.a]
+        handler = "app.a"
+        url = { port = 9100, invoke_mode = "RESPONSE_STREAM" }
+
+        [functions.b]
+        handler = "app.b"
+        url = { port = 9101 }
+        """
+    )
+    a, b = load_toml(path)
+    assert (a.url, b.url) == (UrlConfig(9100, "RESPONSE_STREAM"), UrlConfig(9101, "BUFFERED"))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("url = 9100", "must be a table with an integer port"),
+        ("url = { port = 1, mode = 'x' }", "unknown keys"),
+        ("url = { port = 1, invoke_mode = 'FAST' }", "BUFFERED or RESPONSE_STREAM"),
+        ("url = { port = 70000 }", "0 to 65535"),
+    ],
+)
+def test_bad_function_urls(tmp_path: Path, url: str, message: str) -> None:
+    path = tmp_path / "functions.toml"
+    path.write_text(f"[functions.a]\nhandler = 'x.y'\n{url}\n")
+    with pytest.raises(ConfigError) as info:
+        load_toml(path)
+    assert message in info.value.message
+
+
+def test_each_function_url_needs_a_port_of_its_own() -> None:
+    def function(name: str, port: int) -> FunctionConfig:
+        return FunctionConfig(name=name, command=("x",), code_dir="/", url=UrlConfig(port))
+
+    with pytest.raises(ConfigError, match="port of its own"):
+        EmulatorConfig((function("a", 9100), function("b", 9100)))
+    with pytest.raises(ConfigError, match="port of its own"):
+        EmulatorConfig((function("a", 9000),), port=9000)
+    EmulatorConfig((function("a", 0), function("b", 0)))  # any free ports
+
+
+def test_the_stream_rate_is_lambdas_unless_lifted() -> None:
+    assert parse_config(["a.b"], {}).streaming == StreamLimits()
+    assert parse_config(["--stream-rate", "0", "a.b"], {}).streaming.rate is None
+    assert parse_config(["--stream-rate", "8", "a.b"], {}).streaming.rate == 8 * 1024 * 1024
+    with pytest.raises(ConfigError, match="--stream-rate"):
+        parse_config(["--stream-rate", "-1", "a.b"], {})

@@ -86,3 +86,24 @@ def test_other_methods_are_unknown_operations() -> None:
     with pytest.raises(ApiError) as caught:
         parse("HEAD", PATH.format("fn"), {}, {})
     assert (caught.value.status, caught.value.error_type) == (404, "UnknownOperationException")
+
+
+STREAM_PATH = "/2021-11-15/functions/{}/response-streaming-invocations"
+
+
+def test_invoke_with_response_stream_takes_the_same_request() -> None:
+    wanted = parse("POST", STREAM_PATH.format("fn:prod"), {}, {"x-amz-log-type": "Tail"})
+    assert (wanted.name, wanted.qualifier, wanted.tail, wanted.streaming) == (
+        "fn",
+        "prod",
+        True,
+        True,
+    )
+    assert not parse("POST", PATH.format("fn"), {}, {}).streaming
+
+
+def test_invoke_with_response_stream_has_no_event_invocation_type() -> None:
+    with pytest.raises(ApiError) as caught:
+        parse("POST", STREAM_PATH.format("fn"), {}, {"x-amz-invocation-type": "Event"})
+    assert caught.value.error_type == "InvalidParameterValueException"
+    assert "RequestResponse, DryRun" in caught.value.message
