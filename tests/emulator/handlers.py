@@ -56,6 +56,16 @@ def echo(event: Any, context: Any) -> dict[str, Any]:
     return {"event": event, "request_id": context.aws_request_id, "pid": os.getpid()}
 
 
+def web(event: Any, context: Any) -> dict[str, Any]:
+    """A function URL's answer: its request echoed in the body, with status and cookies."""
+    return {
+        "statusCode": 201,
+        "headers": {"Content-Type": "application/json", "X-Path": event["rawPath"]},
+        "cookies": ["seen=1; Path=/", "theme=dark"],
+        "body": json.dumps(event),
+    }
+
+
 def boom(event: Any, context: Any) -> None:
     raise ValueError("boom")
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from emulator.app import Emulator
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.core.events import Event
+from emulator.core.streaming import StreamLimits
 from emulator.observe.sink import LogSink
 
 __all__ = ["InProcessEmulator"]
@@ -39,8 +40,13 @@ class _Errors(logging.Handler):
 class InProcessEmulator:
     """``with InProcessEmulator(functions) as emulator:``; ``emulator.url`` is its Invoke API."""
 
-    def __init__(self, functions: tuple[FunctionConfig, ...], retry_delay_s: float = 1.0) -> None:
-        self.config = EmulatorConfig(functions, port=0)
+    def __init__(
+        self,
+        functions: tuple[FunctionConfig, ...],
+        retry_delay_s: float = 1.0,
+        streaming: StreamLimits | None = None,
+    ) -> None:
+        self.config = EmulatorConfig(functions, port=0, streaming=streaming or StreamLimits())
         self.output = io.StringIO()
         self.events: list[Event] = []
         self._changed = threading.Condition()

@@ -33,6 +33,9 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
     "short": {"command": RAW, "timeout": 1, "concurrency": 1},
     "echo": {"handler": "handlers.echo"},
     "boom": {"handler": "handlers.boom"},
+    "web": {"handler": "handlers.web", "url": {"port": 0}},
+    "webboom": {"handler": "handlers.boom", "url": {"port": 0}},
+    "echourl": {"handler": "handlers.echo", "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"}},
 }
 HTTP_STREAM = "application/vnd.awslambda.http-integration-response"
 ERROR = {"errorType": "ValueError", "errorMessage": "late", "stackTrace": []}
@@ -211,6 +214,48 @@ def test_a_function_url_streams_status_headers_cookies_and_body(
         assert _read_until(reader, b"data: 1\n\n") == b"data: 1\n\n"
         open_gate(tmp_path, 3)
         assert _read_until(reader, None) == b"data: 2\n\n"
+
+
+def test_a_buffered_function_url_maps_the_result_and_builds_the_event(
+    emulator: EmulatorProcess,
+) -> None:
+    url = url_of(emulator, "web")
+    response = httpx.post(
+        url + "a%20b/c?x=1&x=2&y=z",
+        content=b"hello",
+        headers={"Content-Type": "text/plain", "Cookie": "k=v; k2=v2", "X-Multi": "one"},
+        timeout=30,
+    )
+    assert response.status_code == 201
+    assert response.headers["x-path"] == "/a%20b/c"
+    assert response.headers.get_list("set-cookie") == ["seen=1; Path=/", "theme=dark"]
+    event = response.json()
+    assert (event["version"], event["routeKey"], event["rawQueryString"]) == (
+        "2.0",
+        "$default",
+        "x=1&x=2&y=z",
+    )
+    assert event["queryStringParameters"] == {"x": "1,2", "y": "z"}
+    assert event["cookies"] == ["k=v", "k2=v2"]
+    assert (event["body"], event["isBase64Encoded"]) == ("hello", False)
+    assert event["headers"]["x-multi"] == "one" and "cookie" not in event["headers"]
+    http = event["requestContext"]["http"]
+    assert (http["method"], http["path"], http["sourceIp"]) == ("POST", "/a%20b/c", "127.0.0.1")
+    assert event["requestContext"]["requestId"] == response.headers["x-amzn-requestid"]
+
+
+def test_a_failing_function_url_answers_502(emulator: EmulatorProcess) -> None:
+    response = httpx.get(url_of(emulator, "webboom"), timeout=30)
+    assert (response.status_code, response.text) == (502, "Internal Server Error")
+
+
+def test_a_buffered_answer_through_a_streaming_url_is_sent_as_it_is(
+    emulator: EmulatorProcess,
+) -> None:
+    response = httpx.get(url_of(emulator, "echourl") + "p", timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["event"]["rawPath"] == "/p"
 
 
 def _read_head(reader: Any) -> list[str]:

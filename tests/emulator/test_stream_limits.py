@@ -1,0 +1,76 @@
+"""A streamed response's limits and endings, with an in-process emulator of small limits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+from botocore.eventstream import EventStreamBuffer
+
+from emulator.config import FunctionConfig
+from emulator.core.events import InvokeEnded
+from emulator.core.invocation import OutcomeKind
+from emulator.core.streaming import StreamLimits
+from tests.emulator.inprocess import InProcessEmulator
+
+RUNTIME = Path(__file__).resolve().parent / "streaming_runtime.py"
+STREAM_PATH = "/2021-11-15/functions/fn/response-streaming-invocations"
+
+
+def function(tmp_path: Path) -> FunctionConfig:
+    return FunctionConfig(
+        name="fn",
+        command=(sys.executable, str(RUNTIME)),
+        code_dir=str(tmp_path),
+        timeout_s=30,
+        concurrency=1,
+    )
+
+
+def frames(data: bytes) -> list[tuple[str, bytes]]:
+    """(event type, payload) of each event-stream message in ``data``."""
+    buffer = EventStreamBuffer()
+    buffer.add_data(data)
+    return [(str(m.headers[":event-type"]), bytes(m.payload)) for m in buffer]
+
+
+def event(**fields: object) -> bytes:
+    return json.dumps({"style": "node", **fields}).encode()
+
+
+def test_a_stream_past_the_limit_is_cut_off_there(tmp_path: Path) -> None:
+    limits = StreamLimits(limit=10)
+    with InProcessEmulator((function(tmp_path),), streaming=limits) as emulator:
+        body = event(chunks=["12345", "67890", "abcde"])
+        response = httpx.post(emulator.url + STREAM_PATH, content=body, timeout=30)
+    chunks = frames(response.content)
+    sent = b"".join(payload for kind, payload in chunks if kind == "PayloadChunk")
+    assert sent == b"1234567890"
+    kind, complete = chunks[-1]
+    assert kind == "InvokeComplete"
+    assert json.loads(complete)["ErrorCode"] == "Function.ResponseSizeTooLarge"
+
+
+def test_past_the_burst_chunks_are_held_back_but_all_arrive(tmp_path: Path) -> None:
+    limits = StreamLimits(burst=1, rate=1e9)
+    with InProcessEmulator((function(tmp_path),), streaming=limits) as emulator:
+        body = event(chunks=["a", "b", "c"])
+        response = httpx.post(emulator.url + STREAM_PATH, content=body, timeout=30)
+    assert [payload for _, payload in frames(response.content)] == [b"a", b"b", b"c", b"{}"]
+
+
+def test_a_caller_that_hangs_up_mid_stream_leaves_the_environment_serving(
+    tmp_path: Path,
+) -> None:
+    with InProcessEmulator((function(tmp_path),)) as emulator:
+        body = event(chunks=["first", "second"], gate=str(tmp_path))
+        with httpx.stream("POST", emulator.url + STREAM_PATH, content=body, timeout=30) as stream:
+            first = next(stream.iter_raw())
+            assert frames(first) == [("PayloadChunk", b"first")]
+        (tmp_path / "1").touch()  # the runtime sends the rest to a caller that has gone
+        ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))
+        assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
+        again = httpx.post(emulator.url + STREAM_PATH, content=event(chunks=["x"]), timeout=30)
+    assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
