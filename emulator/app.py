@@ -74,7 +74,8 @@ class Emulator:
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
         for function in config.functions:
             if function.url is not None:
-                front = UrlFrontend(self._services[function.name], function.url, ids, clock)
+                service = self._services[function.name]
+                front = UrlFrontend(service, function.url, ids, clock, self.bus)
                 server = HttpServer(front.handle, config.host, function.url.port)
                 self._urls[function.name] = (front, server)
 

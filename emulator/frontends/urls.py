@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from emulator.config import FunctionConfig, UrlConfig
+from emulator.core.events import EventBus, Notice
 from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
@@ -43,8 +44,11 @@ def url_id(function: FunctionConfig) -> str:
 class UrlFrontend:
     """Serves one function's URL."""
 
-    def __init__(self, service: FunctionService, url: UrlConfig, ids: Ids, clock: Clock) -> None:
+    def __init__(
+        self, service: FunctionService, url: UrlConfig, ids: Ids, clock: Clock, bus: EventBus
+    ) -> None:
         self._service = service
+        self._bus = bus
         self._url = url
         self._ids = ids
         self._clock = clock
@@ -103,7 +107,7 @@ class UrlFrontend:
             chunks = relay.chunks()
             if content_type != function_url.HTTP_INTEGRATION_CONTENT_TYPE:
                 headers = [("Content-Type", content_type), ("X-Amzn-RequestId", request_id)]
-                return Response(200, headers, _relayed(relay, chunks, []))
+                return Response(200, headers, self._relayed(relay, chunks, [], run))
             prelude, first = await _prelude(chunks)
         except PreludeError:  # the function's fault: the caller gets Lambda's 502
             relay.leave()
@@ -112,7 +116,31 @@ class UrlFrontend:
             relay.leave()
             raise
         headers = [*prelude.header_lines(), ("X-Amzn-RequestId", request_id)]
-        return Response(prelude.status, headers, _relayed(relay, chunks, first))
+        return Response(prelude.status, headers, self._relayed(relay, chunks, first, run))
+
+    async def _relayed(
+        self,
+        relay: StreamRelay,
+        chunks: AsyncIterator[bytes],
+        first: list[bytes],
+        run: asyncio.Future[Outcome | Throttled],
+    ) -> AsyncIterator[bytes]:
+        """The body as it comes; a failure midway just ends it, and is told in the log."""
+        try:
+            for chunk in first:
+                yield chunk
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            relay.leave()
+        outcome = await asyncio.shield(run)
+        if isinstance(outcome, Outcome) and outcome.failed:
+            self._notice(outcome)
+
+    def _notice(self, outcome: Outcome) -> None:
+        error = outcome.body.decode("utf-8", "replace")[:500]
+        text = f"function URL: the response stream ended early with an error: {error}"
+        self._bus.emit(Notice(self._service.function.name, text))
 
 
 async def _prelude(chunks: AsyncIterator[bytes]) -> tuple[Prelude, list[bytes]]:
@@ -130,18 +158,6 @@ async def _prelude(chunks: AsyncIterator[bytes]) -> tuple[Prelude, list[bytes]]:
     if prelude is None:
         raise PreludeError("the stream ended before its prelude")
     return prelude, []
-
-
-async def _relayed(
-    relay: StreamRelay, chunks: AsyncIterator[bytes], first: list[bytes]
-) -> AsyncIterator[bytes]:
-    try:
-        for chunk in first:
-            yield chunk
-        async for chunk in chunks:
-            yield chunk
-    finally:
-        relay.leave()
 
 
 def _settled(outcome: Outcome | Throttled, request_id: str) -> Outcome | Response:

@@ -31,6 +31,8 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
     "raw": {"command": RAW, "timeout": 30},
     "rawurl": {"command": RAW, "timeout": 30, "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"}},
     "short": {"command": RAW, "timeout": 1, "concurrency": 1},
+    "single": {"command": RAW, "timeout": 30, "concurrency": 1},
+    "awsric": {"command": [sys.executable, "-m", "awslambdaric", "handlers.echo"]},
     "echo": {"handler": "handlers.echo"},
     "boom": {"handler": "handlers.boom"},
     "web": {"handler": "handlers.web", "url": {"port": 0}},
@@ -256,6 +258,37 @@ def test_a_buffered_answer_through_a_streaming_url_is_sent_as_it_is(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json()["event"]["rawPath"] == "/p"
+
+
+def test_a_function_url_stream_that_fails_midway_just_ends(emulator: EmulatorProcess) -> None:
+    text = json.dumps({"statusCode": 200}) + "\0" * 8
+    body = json.dumps(
+        {"style": "node", "chunks": [text, "half"], "error": ERROR, "content_type": HTTP_STREAM}
+    )
+    response = httpx.post(url_of(emulator, "rawurl"), content=body, timeout=30)
+    assert (response.status_code, response.content) == (200, b"half")
+    line = emulator.wait_for_line(containing("the response stream ended early with an error"))
+    assert line.startswith("[rawurl] ") and '"errorType": "ValueError"' in line
+
+
+def test_a_stream_at_the_concurrency_limit_is_throttled_before_it_begins(
+    lambda_client: Any, tmp_path: Path
+) -> None:
+    held = payload(chunks=["held", "released"], gate=str(tmp_path))
+    first = lambda_client.invoke_with_response_stream(FunctionName="single", Payload=held)
+    events = iter(first["EventStream"])
+    assert next(events) == {"PayloadChunk": {"Payload": b"held"}}
+    with pytest.raises(lambda_client.exceptions.TooManyRequestsException):
+        lambda_client.invoke_with_response_stream(FunctionName="single", Payload=payload())
+    open_gate(tmp_path, 1)
+    assert list(events) == [{"PayloadChunk": {"Payload": b"released"}}, {"InvokeComplete": {}}]
+
+
+def test_awslambdarics_buffered_answer_arrives_as_a_payload_chunk(lambda_client: Any) -> None:
+    result = lambda_client.invoke_with_response_stream(FunctionName="awsric", Payload=b'{"a": 1}')
+    events = list(result["EventStream"])
+    assert json.loads(events[0]["PayloadChunk"]["Payload"])["event"] == {"a": 1}
+    assert events[1:] == [{"InvokeComplete": {}}]
 
 
 def _read_head(reader: Any) -> list[str]:
