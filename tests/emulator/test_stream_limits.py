@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from botocore.eventstream import EventStreamBuffer
+import pytest
 
 from emulator.config import FunctionConfig
 from emulator.core.events import InvokeEnded
@@ -15,6 +15,8 @@ from emulator.core.invocation import OutcomeKind
 from emulator.core.streaming import StreamLimits
 from tests.emulator.inprocess import InProcessEmulator
 
+# botocore (a dev dependency, without type hints) reads the frames back.
+botocore_eventstream = pytest.importorskip("botocore.eventstream")
 RUNTIME = Path(__file__).resolve().parent / "streaming_runtime.py"
 STREAM_PATH = "/2021-11-15/functions/fn/response-streaming-invocations"
 
@@ -31,7 +33,7 @@ def function(tmp_path: Path) -> FunctionConfig:
 
 def frames(data: bytes) -> list[tuple[str, bytes]]:
     """(event type, payload) of each event-stream message in ``data``."""
-    buffer = EventStreamBuffer()
+    buffer = botocore_eventstream.EventStreamBuffer()
     buffer.add_data(data)
     return [(str(m.headers[":event-type"]), bytes(m.payload)) for m in buffer]
 
