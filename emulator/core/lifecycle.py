@@ -33,9 +33,8 @@ lifecycle": https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environm
 from __future__ import annotations
 
 import collections
-import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from emulator.core import failures
@@ -53,6 +52,7 @@ from emulator.core.effects import (
     StartTimer,
 )
 from emulator.core.events import InitReport, InvokeEnded, InvokeStarted, LogLine, Where
+from emulator.core.held import Held, Ledger, State
 from emulator.core.invocation import Invocation, Outcome, OutcomeKind
 
 __all__ = ["RESPONSE_LIMIT", "Clock", "Lifecycle", "Limits"]
@@ -79,35 +79,6 @@ class Limits:
     response_limit: int = RESPONSE_LIMIT
 
 
-class _State(enum.Enum):
-    RUNNING = "running"  # handed to the runtime, not ended
-    STREAMING = "streaming"  # its response is being streamed
-    ENDING = "ending"  # outcome decided; its output is being forwarded
-    DONE = "done"  # completed; its slot comes back when the runtime does
-
-
-@dataclass
-class _Held:
-    invocation: Invocation
-    pid: int | None
-    started: float
-    deadline_ms: int
-    state: _State = _State.RUNNING
-    outcome: Outcome | None = None
-    ended: float = 0.0
-    slot_owed: bool = True  # the runtime has not come back for this slot yet
-    notes: list[str] = field(default_factory=list)  # platform lines before END
-
-    @property
-    def open(self) -> bool:
-        """Not ended yet: running, or streaming its response."""
-        return self.state is _State.RUNNING or self.state is _State.STREAMING
-
-    @property
-    def answered(self) -> bool:
-        return not self.open
-
-
 class Lifecycle:
     """The state of one execution environment; every method returns the effects to carry out."""
 
@@ -125,8 +96,7 @@ class Lifecycle:
         self._start_error: str | None = None
         self._queue: collections.deque[Invocation] = collections.deque()
         self._waiters: dict[int, int | None] = {}  # waiter -> the pid that asked, if known
-        self._held: dict[str, _Held] = {}
-        self._ended: collections.OrderedDict[str, OutcomeKind] = collections.OrderedDict()
+        self._held = Ledger(self.ENDED_KEPT)
         self.peak_mb = 1
 
     # -- what the driver reads ---------------------------------------------------
@@ -186,7 +156,7 @@ class Lifecycle:
     def not_delivered(self, request_id: str) -> list[Effect]:
         """The connection went away before the event was written: it goes back first in line."""
         held = self._held.get(request_id)
-        if held is None or held.state is not _State.RUNNING:
+        if held is None or held.state is not State.RUNNING:
             return []
         del self._held[request_id]
         self._queue.appendleft(held.invocation)
@@ -196,7 +166,7 @@ class Lifecycle:
         self, request_id: str, error: bool, body: bytes, content_type: str
     ) -> tuple[PostAnswer, list[Effect]]:
         """``POST /invocation/{id}/response`` (``error`` False) or ``/error``."""
-        refusal = self._refusal(request_id)
+        refusal = self._held.refusal(request_id)
         if refusal is not None:
             return refusal, []
         if error:
@@ -207,9 +177,9 @@ class Lifecycle:
 
     def stream_began(self, request_id: str) -> PostAnswer:
         """The head of a streamed ``/response``: its body follows as the runtime sends it."""
-        refusal = self._refusal(request_id)
+        refusal = self._held.refusal(request_id)
         if refusal is None:
-            self._held[request_id].state = _State.STREAMING
+            self._held[request_id].state = State.STREAMING
             return PostAnswer.ACCEPTED
         return refusal
 
@@ -217,7 +187,7 @@ class Lifecycle:
         self, request_id: str, failure: bytes | None, content_type: str
     ) -> tuple[PostAnswer, list[Effect]]:
         """The last chunk came; ``failure``: the error its trailers reported, if any."""
-        refusal = self._streaming(request_id)
+        refusal = self._held.stream_refusal(request_id)
         if refusal is not None:
             return refusal, []
         if failure is not None:
@@ -228,20 +198,20 @@ class Lifecycle:
 
     def stream_broken(self, request_id: str) -> list[Effect]:
         """The runtime's connection ended before the stream's last chunk."""
-        if self._streaming(request_id) is not None:
+        if self._held.stream_refusal(request_id) is not None:
             return []
         return self._end(request_id, failures.truncated(request_id))
 
     def stream_too_large(self, request_id: str, limit: int) -> tuple[PostAnswer, list[Effect]]:
         """A streamed response past ``limit`` bytes: cut off there."""
-        refusal = self._streaming(request_id)
+        refusal = self._held.stream_refusal(request_id)
         if refusal is not None:
             return refusal, []
         return PostAnswer.TOO_LARGE, self._end(request_id, failures.too_large(None, limit))
 
     def post_too_large(self, request_id: str, size: int | None) -> tuple[PostAnswer, list[Effect]]:
         """A post whose body is over the response limit (``size``: its length, if declared)."""
-        refusal = self._refusal(request_id)
+        refusal = self._held.refusal(request_id)
         if refusal is not None:
             return refusal, []
         outcome = failures.too_large(size, self.limits.response_limit)
@@ -259,7 +229,7 @@ class Lifecycle:
 
     def output(self, text: str, pid: int | None = None) -> list[Effect]:
         """A line the runtime wrote; ``pid``: the process whose stream it came from, if known."""
-        return [Emit(LogLine(self.where, self._owner(text, pid), text))]
+        return [Emit(LogLine(self.where, self._held.owner(text, pid), text))]
 
     def memory(self, rss_mb: int, peak_mb: int) -> list[Effect]:
         """A memory sample of the runtime's processes; over the memory size, Lambda kills it."""
@@ -295,7 +265,7 @@ class Lifecycle:
         rid = held.invocation.request_id
         if held.open:
             return self._timed_out(held)
-        if held.state is _State.ENDING:  # its output is still being forwarded: look again
+        if held.state is State.ENDING:  # its output is still being forwarded: look again
             return [StartTimer(key, _RECHECK_S)]
         if not held.slot_owed:
             return []
@@ -306,13 +276,13 @@ class Lifecycle:
     def drained(self, request_id: str, peak_mb: int) -> list[Effect]:
         """The output an ending invocation wrote has been forwarded: END, REPORT, the caller."""
         held = self._held.get(request_id)
-        if held is None or held.state is not _State.ENDING or held.outcome is None:
+        if held is None or held.state is not State.ENDING or held.outcome is None:
             return []
         self.peak_mb = max(self.peak_mb, peak_mb)
-        held.state = _State.DONE
+        held.state = State.DONE
         effects: list[Effect] = [self._line(request_id, note) for note in held.notes]
         effects += [Emit(self._report(held, held.outcome)), Complete(held.invocation, held.outcome)]
-        self._remember(request_id, held.outcome.kind)
+        self._held.remember(request_id, held.outcome.kind)
         if not held.slot_owed or self.retired:
             del self._held[request_id]
             effects.append(CancelTimer(_deadline(request_id)))
@@ -339,7 +309,7 @@ class Lifecycle:
             invocation = self._queue.popleft()
             deadline_ms = int((self._clock.time() + self.limits.timeout_s) * 1000)
             rid = invocation.request_id
-            self._held[rid] = _Held(invocation, pid, self._clock.monotonic(), deadline_ms)
+            self._held[rid] = Held(invocation, pid, self._clock.monotonic(), deadline_ms)
             # The deadline first: a hand-out that fails is undone with its timer.
             effects += [
                 StartTimer(_deadline(rid), self.limits.timeout_s),
@@ -354,7 +324,7 @@ class Lifecycle:
             return []
         held = next((h for h in answered if pid is not None and h.pid == pid), answered[0])
         held.slot_owed = False
-        if held.state is not _State.DONE:
+        if held.state is not State.DONE:
             return []  # its END comes first; the slot with it
         rid = held.invocation.request_id
         del self._held[rid]
@@ -363,38 +333,19 @@ class Lifecycle:
     def _no_response(self) -> list[Effect]:
         # Asked for more without answering: the one unanswered invocation fails.
         effects: list[Effect] = []
-        for held in [h for h in self._held.values() if h.state is _State.RUNNING]:
+        for held in [h for h in self._held.values() if h.state is State.RUNNING]:
             effects += self._end(held.invocation.request_id, failures.no_response())
         return effects
 
-    def _refusal(self, request_id: str) -> PostAnswer | None:
-        held = self._held.get(request_id)
-        if held is None:
-            kind = self._ended.get(request_id)
-            if kind is None:
-                return PostAnswer.UNKNOWN_REQUEST_ID
-        elif held.state is _State.RUNNING:
-            return None
-        else:
-            kind = held.outcome.kind if held.outcome else OutcomeKind.ERROR
-        return PostAnswer.TIMED_OUT if kind is OutcomeKind.TIMEOUT else PostAnswer.ALREADY_ENDED
-
-    def _streaming(self, request_id: str) -> PostAnswer | None:
-        """None when ``request_id`` streams its response; else why its end is refused."""
-        held = self._held.get(request_id)
-        if held is not None and held.state is _State.STREAMING:
-            return None
-        return self._refusal(request_id) or PostAnswer.ALREADY_ENDED
-
     def _end(self, request_id: str, outcome: Outcome, *notes: str) -> list[Effect]:
         held = self._held[request_id]
-        held.state = _State.ENDING
+        held.state = State.ENDING
         held.outcome = outcome
         held.ended = self._clock.monotonic()
         held.notes.extend(notes)
         return [Drain(request_id)]
 
-    def _timed_out(self, held: _Held) -> list[Effect]:
+    def _timed_out(self, held: Held) -> list[Effect]:
         rid, timeout_s = held.invocation.request_id, self.limits.timeout_s
         outcome = failures.timed_out(rid, timeout_s)
         note = failures.timeout_line(rid, timeout_s, self._clock.time())
@@ -440,7 +391,7 @@ class Lifecycle:
         self.retired = True
         effects: list[Effect] = [CancelTimer(INIT)]
         for rid, held in list(self._held.items()):
-            if held.state is _State.DONE:  # answered; no slot to give back any more
+            if held.state is State.DONE:  # answered; no slot to give back any more
                 del self._held[rid]
                 effects.append(CancelTimer(_deadline(rid)))
         return [*effects, Retire()]
@@ -452,19 +403,7 @@ class Lifecycle:
             return running[0]
         return self._queue[0].request_id if self._queue else ""
 
-    def _owner(self, text: str, pid: int | None) -> str | None:
-        """Whose log a line belongs in: never another invocation's."""
-        live = [h for h in self._held.values() if h.state is not _State.DONE]
-        if pid is not None:
-            mine = [h for h in live if h.pid == pid]
-            if mine:
-                return mine[0].invocation.request_id
-        if len(live) == 1:
-            return live[0].invocation.request_id
-        named = [h for h in live if h.invocation.request_id in text]
-        return named[0].invocation.request_id if len(named) == 1 else None
-
-    def _report(self, held: _Held, outcome: Outcome) -> InvokeEnded:
+    def _report(self, held: Held, outcome: Outcome) -> InvokeEnded:
         init_ms = None if self._init_reported else self.init_ms
         self._init_reported = True
         platform = outcome.kind not in (OutcomeKind.RESPONSE, OutcomeKind.ERROR)
@@ -478,11 +417,6 @@ class Lifecycle:
             self.peak_mb,
             init_ms,
         )
-
-    def _remember(self, request_id: str, kind: OutcomeKind) -> None:
-        self._ended[request_id] = kind
-        while len(self._ended) > self.ENDED_KEPT:
-            self._ended.popitem(last=False)
 
     def _line(self, request_id: str | None, text: str) -> Emit:
         return Emit(LogLine(self.where, request_id, text))
