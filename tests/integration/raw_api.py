@@ -35,6 +35,13 @@ class Peer:
         self._buffer = rest[length:]
         return head + b"\r\n\r\n" + rest[:length]
 
+    def read_head(self) -> bytes:
+        """A request head, up to and with its blank line; its body is left to read."""
+        while b"\r\n\r\n" not in self._buffer:
+            self._fill()
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        return head + b"\r\n\r\n"
+
     def read_until_closed(self) -> bytes:
         data = self._buffer
         while chunk := self.sock.recv(65536):
