@@ -13,13 +13,13 @@ import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, Scope, current_context
+from ric.context import LambdaContext, Scope, TraceId, current_context
 from ric.errors import RuntimeApiError
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
-from ric.runtime import Call, Failures, Pipeline, Respond, TraceId, run
+from ric.runtime import Call, Failures, Pipeline, Respond, run
 from ric.transport import FakeTransport
 from ric.wire import Response
 
