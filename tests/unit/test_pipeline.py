@@ -59,7 +59,8 @@ def serve(
 def pipeline(handler: Any, environ: dict[str, str], log: Callable[[ErrorLog], None]) -> Pipeline:
     codec = Codec()
     call = Call(handler, CONFIG, codec, TraceId(environ), Scope())
-    return Pipeline(call, Respond(codec), Failures("/cwd", log))
+    failures = Failures("/cwd", log)
+    return Pipeline(call, Respond(codec, failures), failures)
 
 
 def invocation_of(response: Response) -> Invocation:
