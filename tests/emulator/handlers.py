@@ -15,8 +15,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import ric
 
 __all__ = [
     "barrier",
@@ -31,6 +34,9 @@ __all__ = [
     "nap",
     "partial",
     "record",
+    "stream_page",
+    "stream_words",
+    "web",
 ]
 
 # A handler waits this long at most for a file a test creates, then gives up.
@@ -54,6 +60,33 @@ def _wait_for(condition: Any) -> bool:
 def echo(event: Any, context: Any) -> dict[str, Any]:
     print(f"echo says {json.dumps(event)}", flush=True)
     return {"event": event, "request_id": context.aws_request_id, "pid": os.getpid()}
+
+
+def stream_words(event: Any, context: Any) -> Iterator[str]:
+    """Streams ``words``; each after the first once the file ``{gate}/{i}`` exists.
+
+    With ``fail``, a KeyError after the last word (after the first bytes went).
+    """
+    for index, word in enumerate(event["words"]):
+        gate = event.get("gate")
+        if index and gate:
+            _wait_for(lambda: os.path.exists(os.path.join(gate, str(index))))  # noqa: B023
+        yield word
+    if "fail" in event:
+        raise KeyError(event["fail"])
+
+
+def stream_page(event: Any, context: Any) -> ric.HttpStream:
+    """A function URL's streamed answer; the request's body names the words."""
+    words = json.loads(event["body"])["words"] if event.get("body") else []
+
+    def body() -> Iterator[str]:
+        yield f"{event['rawPath']}: "
+        yield from words
+
+    return ric.HttpStream(
+        body(), status_code=202, headers={"Content-Type": "text/plain"}, cookies=["c=1"]
+    )
 
 
 def web(event: Any, context: Any) -> dict[str, Any]:

@@ -32,6 +32,11 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
     "rawurl": {"command": RAW, "timeout": 30, "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"}},
     "short": {"command": RAW, "timeout": 1, "concurrency": 1},
     "single": {"command": RAW, "timeout": 30, "concurrency": 1},
+    "words": {"handler": "handlers.stream_words", "timeout": 30},
+    "page": {
+        "handler": "handlers.stream_page",
+        "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"},
+    },
     "awsric": {"command": [sys.executable, "-m", "awslambdaric", "handlers.echo"]},
     "echo": {"handler": "handlers.echo"},
     "boom": {"handler": "handlers.boom"},
@@ -78,6 +83,53 @@ def payload(**event: Any) -> bytes:
 
 def open_gate(gate: Path, index: int) -> None:
     (gate / str(index)).touch()
+
+
+def test_python_m_ric_streams_each_yield_to_boto3_as_it_is_made(
+    lambda_client: Any, tmp_path: Path
+) -> None:
+    words = ["one ", "two ", "three"]
+    event = json.dumps({"words": words, "gate": str(tmp_path)})
+    result = lambda_client.invoke_with_response_stream(FunctionName="words", Payload=event)
+    events = iter(result["EventStream"])
+    for index, word in enumerate(words):
+        assert next(events) == {"PayloadChunk": {"Payload": word.encode()}}
+        open_gate(tmp_path, index + 1)  # the handler yields the next word only now
+    assert list(events) == [{"InvokeComplete": {}}]
+
+
+def test_a_ric_handler_that_raises_midway_ends_with_its_error(lambda_client: Any) -> None:
+    event = json.dumps({"words": ["partial"], "fail": "gone"})
+    result = lambda_client.invoke_with_response_stream(
+        FunctionName="words", Payload=event, LogType="Tail"
+    )
+    events = list(result["EventStream"])
+    assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
+    complete = events[1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "KeyError"
+    error = json.loads(complete["ErrorDetails"])
+    assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'gone'")
+    log = base64.b64decode(complete["LogResult"]).decode()
+    assert "[ERROR] KeyError: 'gone'" in log
+
+
+def test_a_ric_stream_through_the_classic_invoke_api_is_collected(client: httpx.Client) -> None:
+    response = client.post(invoke_path("words"), json={"words": ["a", "b"]})
+    assert (response.status_code, response.content) == (200, b"ab")
+    assert response.headers["content-type"] == "application/octet-stream"
+    failed = client.post(invoke_path("words"), json={"words": ["a"], "fail": "x"})
+    assert failed.headers["x-amz-function-error"] == "Unhandled"
+    assert failed.json()["errorType"] == "KeyError"
+
+
+def test_a_ric_http_stream_through_a_function_url(emulator: EmulatorProcess) -> None:
+    url = url_of(emulator, "page")
+    with httpx.stream("POST", url + "hello", json={"words": ["x", "y"]}, timeout=30) as response:
+        assert response.status_code == 202
+        assert response.headers["content-type"] == "text/plain"
+        assert response.headers["set-cookie"] == "c=1"
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert response.read() == b"/hello: xy"
 
 
 @pytest.mark.parametrize("style", ["node", "go"])
