@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.emulator.harness import EmulatorProcess
@@ -185,3 +186,26 @@ def test_the_console_scripts(installed: Installed) -> None:
         [str(bin_dir / "lambda-emulator"), "--help"], capture_output=True, text=True, check=True
     )
     assert "A local AWS Lambda" in usage.stdout
+
+
+def test_the_streaming_example_through_a_function_url(installed: Installed) -> None:
+    examples = installed.project / "examples"
+    args = ["--code-dir", str(examples), "--function-url", "RESPONSE_STREAM", "--url-port", "0"]
+    emulator = EmulatorProcess(
+        ["--port", "0", *args, "streaming.page"],
+        cwd=installed.elsewhere,
+        env=clean_env(),
+        python=installed.python,
+    )
+    try:
+        line = emulator.wait_for_line(lambda text: "function URL of function: " in text)
+        url = line.rsplit(" ", 1)[1]
+        with httpx.stream("GET", url + "from-the-wheel", timeout=60) as response:
+            pieces = [piece for piece in response.iter_raw() if piece]
+    finally:
+        status = emulator.stop(signal.SIGTERM)
+    assert status == 0, emulator.stderr
+    assert response.headers["set-cookie"] == "visited=1"
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    page = b"".join(pieces).decode()
+    assert "<h1>/from-the-wheel</h1>" in page and "<li>chunk 3" in page
