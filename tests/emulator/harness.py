@@ -26,6 +26,7 @@ __all__ = [
     "FUNCTIONS",
     "EmulatorProcess",
     "HeldInvoke",
+    "boto3_lambda",
     "containing",
     "invoke_path",
     "process_gone",
@@ -78,6 +79,24 @@ def toml_config(functions: dict[str, dict[str, Any]], code_dir: str) -> str:
                 lines.append(f"{key} = {json.dumps(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def boto3_lambda(url: str) -> Any:
+    """boto3's Lambda client for the emulator at ``url`` (boto3 is a dev dependency).
+
+    One attempt: a throttled call must reach the test, not be retried.
+    """
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=60),
+    )
 
 
 def containing(fragment: str) -> Callable[[str], bool]:

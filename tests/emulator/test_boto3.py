@@ -13,25 +13,16 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.harness import EmulatorProcess, HeldInvoke
+from tests.emulator.harness import EmulatorProcess, HeldInvoke, boto3_lambda
 
 boto3 = pytest.importorskip("boto3")
-botocore_config = pytest.importorskip("botocore.config")
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:echo"
 
 
 @pytest.fixture
 def lambda_client(emulator: EmulatorProcess) -> Iterator[Any]:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=emulator.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        # One attempt: a throttled call must reach the test, not be retried.
-        config=botocore_config.Config(retries={"total_max_attempts": 1}),
-    )
+    client = boto3_lambda(emulator.url)
     yield client
     client.close()
 

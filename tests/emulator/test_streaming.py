@@ -19,10 +19,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.harness import EmulatorProcess, containing, invoke_path, toml_config
+from tests.emulator.harness import (
+    EmulatorProcess,
+    boto3_lambda,
+    containing,
+    invoke_path,
+    toml_config,
+)
 
 boto3 = pytest.importorskip("boto3")
-botocore_config = pytest.importorskip("botocore.config")
 botocore_exceptions = pytest.importorskip("botocore.exceptions")
 
 HERE = Path(__file__).resolve().parent
@@ -60,14 +65,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
 
 @pytest.fixture
 def lambda_client(emulator: EmulatorProcess) -> Iterator[Any]:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=emulator.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=botocore_config.Config(retries={"total_max_attempts": 1}, read_timeout=60),
-    )
+    client = boto3_lambda(emulator.url)
     yield client
     client.close()
 
@@ -98,14 +96,21 @@ def test_python_m_ric_streams_each_yield_to_boto3_as_it_is_made(
     assert list(events) == [{"InvokeComplete": {}}]
 
 
-def test_a_ric_handler_that_raises_midway_ends_with_its_error(lambda_client: Any) -> None:
-    event = json.dumps({"words": ["partial"], "fail": "gone"})
+def failed_midway(lambda_client: Any, name: str, event: bytes) -> dict[str, str]:
+    """The InvokeComplete of a stream whose one chunk, "partial", came before its error."""
     result = lambda_client.invoke_with_response_stream(
-        FunctionName="words", Payload=event, LogType="Tail"
+        FunctionName=name, Payload=event, LogType="Tail"
     )
     events = list(result["EventStream"])
     assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
-    complete = events[1]["InvokeComplete"]
+    assert len(events) == 2
+    complete: dict[str, str] = events[1]["InvokeComplete"]
+    return complete
+
+
+def test_a_ric_handler_that_raises_midway_ends_with_its_error(lambda_client: Any) -> None:
+    event = json.dumps({"words": ["partial"], "fail": "gone"}).encode()
+    complete = failed_midway(lambda_client, "words", event)
     assert complete["ErrorCode"] == "KeyError"
     error = json.loads(complete["ErrorDetails"])
     assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'gone'")
@@ -151,13 +156,7 @@ def test_chunks_reach_boto3_before_the_runtime_sends_the_next(
 
 
 def test_error_trailers_end_the_stream_with_a_function_error(lambda_client: Any) -> None:
-    event = payload(chunks=["partial"], error=ERROR)
-    result = lambda_client.invoke_with_response_stream(
-        FunctionName="raw", Payload=event, LogType="Tail"
-    )
-    events = list(result["EventStream"])
-    assert events[0] == {"PayloadChunk": {"Payload": b"partial"}}
-    complete = events[1]["InvokeComplete"]
+    complete = failed_midway(lambda_client, "raw", payload(chunks=["partial"], error=ERROR))
     assert complete["ErrorCode"] == "ValueError"
     assert json.loads(complete["ErrorDetails"]) == ERROR
     assert "REPORT RequestId:" in base64.b64decode(complete["LogResult"]).decode()
