@@ -97,26 +97,20 @@ def find_node_ric(path: Path | None) -> tuple[Client | None, str]:
     """Node's client at ``path`` (an npm prefix or the package), and what it is; or why not."""
     if path is None:
         return None, "no --node-ric PATH (nor RIC_BENCH_NODE_RIC)"
+    found = [
+        p for p in (path, path / "node_modules" / "aws-lambda-ric") if (p / "index.mjs").is_file()
+    ]
+    if not found:
+        return None, f"{path}: no aws-lambda-ric there (index.mjs)"
     node = shutil.which("node")
     if node is None:
         return None, "no node on PATH"
-    package = next(
-        (
-            p
-            for p in (path, path / "node_modules" / "aws-lambda-ric")
-            if (p / "index.mjs").is_file()
-        ),
-        None,
-    )
-    if package is None:
-        return None, f"{path}: no aws-lambda-ric there (index.mjs)"
-    version = json.loads((package / "package.json").read_text()).get("version", "?")
+    version = json.loads((found[0] / "package.json").read_text()).get("version", "?")
     node_version = subprocess.run(
         [node, "--version"], check=True, capture_output=True, text=True
-    ).stdout
-    command = ("env", "_HANDLER={handler}", *_NODE_ENV, node, str(package / "index.mjs"))
-    shown = f"aws-lambda-ric {version} on node {node_version.strip()}"
-    return Client(NODE, command), shown
+    ).stdout.strip()
+    command = ("env", "_HANDLER={handler}", *_NODE_ENV, node, str(found[0] / "index.mjs"))
+    return Client(NODE, command), f"aws-lambda-ric {version} on node {node_version}"
 
 
 def ric_streams(ric: Client) -> bool:
