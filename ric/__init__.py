@@ -8,6 +8,9 @@ the helpers below import their module on first use.
 - ``ric.register_before_snapshot(func, *args, **kwargs)`` and
   ``ric.register_after_restore(...)``: SnapStart hooks, as ``snapshot_restore_py``
   offers them.
+- ``ric.Stream(body, content_type)`` and ``ric.HttpStream(body, status_code,
+  headers, cookies)``: a streamed response, returned by the handler (a
+  generator streams too); see :mod:`ric.stream`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,22 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ric.shutdown import on_shutdown
     from ric.snapstart import register_after_restore, register_before_snapshot
+    from ric.stream import HttpStream, Stream
 
-__all__ = ["__version__", "on_shutdown", "register_after_restore", "register_before_snapshot"]
+__all__ = [
+    "HttpStream",
+    "Stream",
+    "__version__",
+    "on_shutdown",
+    "register_after_restore",
+    "register_before_snapshot",
+]
 
 __version__ = "0.1.0"
 
 _HELPERS = {
+    "HttpStream": "ric.stream",
+    "Stream": "ric.stream",
     "on_shutdown": "ric.shutdown",
     "register_after_restore": "ric.snapstart",
     "register_before_snapshot": "ric.snapstart",

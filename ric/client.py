@@ -7,7 +7,9 @@ After the first event, each result is posted together with the next
 Runtime API answers them in order, and the runtime saves a write, a wake-up
 and a round trip per invocation. The Runtime API is served by Go's net/http
 (the Runtime Interface Emulator is its open-source form), which reads
-pipelined requests one after the other (golang/go#17799).
+pipelined requests one after the other (golang/go#17799). A streamed response
+is sent by :mod:`ric.stream_client`, imported on the first one: nothing is
+pipelined behind it, and the connection is closed after it, as the docs ask.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import time
 from ric.errors import RuntimeApiError, StaleConnection, TransportError, UnexpectedStatus
 from ric.log import runtime_line
 from ric.outcome import Buffered, Failed, Streamed
-from ric.protocol import STREAM_TRAILERS, parse_invocation, stream_error_trailers
-from ric.wire import ChunkedBody
+from ric.protocol import parse_invocation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class RuntimeClient:
 
     def _post(self, invocation: Invocation, outcome: Outcome, then: bytes) -> bool:
         """Post; False when the connection is gone (and a pipelined request with it)."""
+        if isinstance(outcome, Streamed):
+            return self._post_stream(invocation, outcome, then)
         what = "error" if type(outcome) is Failed else "response"
         try:
             response = self._deliver(invocation, outcome, then)
@@ -149,54 +152,41 @@ class RuntimeClient:
             # Only this invocation's result is lost: say so and go on.
             self._warn(f"invocation {invocation.request_id}: {what} not delivered: {exc}")
             return False
-        status = response.status
-        if not 200 <= status < 300:  # the Runtime API answers 202 Accepted
-            self._warn(
-                f"invocation {invocation.request_id}: {what} rejected: {_reason(what, response)}"
-            )
+        if not 200 <= response.status < 300:  # the Runtime API answers 202 Accepted
+            self._rejected(invocation, what, response)
         return self._transport.connected
 
-    def _deliver(self, invocation: Invocation, outcome: Outcome, then: bytes) -> Response:
+    def _deliver(self, invocation: Invocation, outcome: Buffered | Failed, then: bytes) -> Response:
         """Send the outcome's request (and ``then`` behind it); its answer."""
-        match outcome:
-            case Buffered():
-                head, body = self._requests.response(invocation, outcome.body, outcome.content_type)
-            case Failed():
-                head, body = self._requests.error(invocation, outcome.report)
-            case Streamed():
-                return self._stream(invocation, outcome, then)
+        if isinstance(outcome, Buffered):
+            head, body = self._requests.response(invocation, outcome.body, outcome.content_type)
+        else:
+            head, body = self._requests.error(invocation, outcome.report)
         return self._request((head, body, then) if then else (head, body))
 
-    def _stream(self, invocation: Invocation, outcome: Streamed, then: bytes) -> Response:
-        """Send a streamed response as its chunks come; an error after the first in trailers.
+    def _post_stream(self, invocation: Invocation, outcome: Streamed, then: bytes) -> bool:
+        """Stream the response; an error raised before its first chunk is posted as any error.
 
-        Nothing is sent before the first chunk, so an error raised before it is
-        posted as an invocation error. A stream cannot be sent twice: on a stale
-        connection it is not delivered.
+        A stream cannot be sent twice: on a stale connection it is not delivered.
         """
-        chunks = iter(outcome.chunks)
+        from ric.stream_client import send_stream  # only a function that streams needs it
+
         try:
-            first = next(chunks, b"")
-        except Exception as exc:
-            return self._deliver(invocation, Failed(outcome.fail(exc)), then)
-        body = ChunkedBody(STREAM_TRAILERS)
-        head = self._requests.streaming_response(invocation, outcome.content_type)
-        transport = self._transport
-        transport.send((head, *body.chunk(first)))
-        trailers = None
-        while trailers is None:
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                break
-            except Exception as exc:  # the user's code failed mid-stream
-                trailers = stream_error_trailers(outcome.fail(exc))
-            else:
-                if framed := body.chunk(chunk):  # an empty chunk sends nothing
-                    transport.send(framed)
-        last = body.end(trailers)
-        transport.send((last, then) if then else (last,))
-        return transport.receive()
+            sent = send_stream(self._transport, self._requests, invocation, outcome)
+        except TransportError as exc:
+            self._warn(f"invocation {invocation.request_id}: response not delivered: {exc}")
+            return False
+        if isinstance(sent, Failed):  # nothing was sent: /error, and /next pipelined behind it
+            return self._post(invocation, sent, then)
+        if not 200 <= sent.status < 300:
+            self._rejected(invocation, "response", sent)
+        # The connection was closed after the stream (runtimes-custom.html,
+        # "Implementing response streaming"): /next goes on a new one.
+        return False
+
+    def _rejected(self, invocation: Invocation, what: str, response: Response) -> None:
+        reason = _reason(what, response)
+        self._warn(f"invocation {invocation.request_id}: {what} rejected: {reason}")
 
     def _request(self, parts: Sequence[bytes]) -> Response:
         """Send ``parts`` and read the first answer, sending them once more if the

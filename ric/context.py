@@ -1,4 +1,4 @@
-"""The context object handed to handlers, compatible with awslambdaric's.
+"""The Lambda context object handed to handlers (awslambdaric-compatible), and ``_X_AMZN_TRACE_ID``.
 
 Attribute names and types follow the Python runtime's documented context
 (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html).
@@ -16,7 +16,7 @@ from ric.errors import ContextUnmarshalError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, MutableMapping
     from typing import Any
 
     from ric.config import RuntimeConfig
@@ -28,6 +28,7 @@ __all__ = [
     "CognitoIdentity",
     "LambdaContext",
     "Scope",
+    "TraceId",
     "current_context",
     "make_context",
 ]
@@ -174,6 +175,51 @@ class Scope:
     def current(self) -> LambdaContext | None:
         """The context of the invocation this code runs for, if any."""
         return current_context.get() or self.latest
+
+
+# Set per invocation from Lambda-Runtime-Trace-Id for the X-Ray SDK
+# (runtimes-api.html, "Next invocation").
+TRACE_ENV = "_X_AMZN_TRACE_ID"
+
+
+class TraceId:
+    """``_X_AMZN_TRACE_ID`` in ``environ``, the invocation's, or none.
+
+    In ``os.environ`` the value is kept in the mapping only. Its setter calls
+    the C library's ``setenv``, and glibc never frees a value it replaces (a
+    pointer to it may still be held), so a new trace id per invocation grew
+    the process by about 150 bytes each time. Python code (the X-Ray SDK,
+    OpenTelemetry, ``os.getenv``) reads the mapping and sees each invocation's
+    id. The C environment holds none (one there at start is removed), so a
+    child process started with the inherited environment, as ``subprocess``
+    does by default, sees no trace id; one started with ``env=os.environ``
+    sees the invocation's.
+    """
+
+    __slots__ = ("_data", "_encode", "_environ", "_key")
+
+    def __init__(self, environ: MutableMapping[str, Any]) -> None:
+        self._environ = environ
+        environ.pop(TRACE_ENV, None)  # os.environ: unsetenv(), once
+        # os._Environ keeps its values, encoded, in _data behind putenv().
+        data = getattr(environ, "_data", None)
+        encode_key = getattr(environ, "encodekey", None)
+        self._encode = getattr(environ, "encodevalue", None)
+        usable = isinstance(data, dict) and callable(encode_key) and callable(self._encode)
+        self._data: dict[Any, Any] | None = data if usable else None
+        self._key = encode_key(TRACE_ENV) if usable and encode_key is not None else TRACE_ENV
+
+    def set(self, value: str | None) -> None:
+        data = self._data
+        if data is None:  # a plain mapping
+            if value is None:
+                self._environ.pop(TRACE_ENV, None)
+            else:
+                self._environ[TRACE_ENV] = value
+        elif value is None:
+            data.pop(self._key, None)
+        else:
+            data[self._key] = self._encode(value)  # type: ignore[misc]
 
 
 def _object(text: str, what: str) -> dict[str, Any]:

@@ -15,7 +15,9 @@ small object built once at init:
    the function's standard output and error flushed, so that a line without
    its newline is in this invocation's log before the result is posted.
 2. :class:`Respond` maps the handler's result to an outcome: bytes as they
-   are, anything else as JSON, both :class:`~ric.outcome.Buffered`.
+   are, anything else as JSON, both :class:`~ric.outcome.Buffered`; an
+   iterator (a generator), ``ric.Stream`` or ``ric.HttpStream`` a
+   :class:`~ric.outcome.Streamed` (:mod:`ric.stream`, imported then).
 3. :class:`Failures` turns what either raised into a logged
    :class:`~ric.outcome.Failed`: the handler's exception with its stack, or a
    fault of the runtime's (event, context or result it could not convert).
@@ -24,8 +26,8 @@ small object built once at init:
 be bounded to a number of invocations. What comes later lands as a layer of
 its own, imported only when a handler needs it: an async handler or a web
 application is a handler wrapped at init (a persistent event loop, an ASGI or
-WSGI bridge), a generator result a :class:`~ric.outcome.Streamed` made by
-:class:`Respond`. (One module, not two: each module on the way to the first
+WSGI bridge), an async generator result one more source of chunks for
+:mod:`ric.stream`. (One module, not two: each module on the way to the first
 ``GET /next`` costs every cold start its import.)
 """
 
@@ -35,7 +37,7 @@ import sys
 
 from ric import __version__
 from ric.client import RuntimeClient
-from ric.context import Scope, current_context, make_context
+from ric.context import Scope, TraceId, current_context, make_context
 from ric.errors import ConfigError, InitError, InvocationError, RuntimeApiError
 from ric.handler import load_handler
 from ric.log import runtime_line, when_imported
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from ric.config import RuntimeConfig
     from ric.errors import RicError
     from ric.log import LogSink
-    from ric.outcome import Outcome
+    from ric.outcome import Outcome, Streamed
     from ric.protocol import ErrorReport, Invocation
     from ric.records import ErrorLog
 
@@ -64,56 +66,11 @@ __all__ = [
     "Pipeline",
     "Respond",
     "Runtime",
-    "TraceId",
     "connect",
+    "flush_output",
     "register_shutdown_extension",
     "run",
 ]
-
-
-# Set per invocation from Lambda-Runtime-Trace-Id for the X-Ray SDK
-# (runtimes-api.html, "Next invocation").
-TRACE_ENV = "_X_AMZN_TRACE_ID"
-
-
-class TraceId:
-    """``_X_AMZN_TRACE_ID`` in ``environ``, the invocation's, or none.
-
-    In ``os.environ`` the value is kept in the mapping only. Its setter calls
-    the C library's ``setenv``, and glibc never frees a value it replaces (a
-    pointer to it may still be held), so a new trace id per invocation grew
-    the process by about 150 bytes each time. Python code (the X-Ray SDK,
-    OpenTelemetry, ``os.getenv``) reads the mapping and sees each invocation's
-    id. The C environment holds none (one there at start is removed), so a
-    child process started with the inherited environment, as ``subprocess``
-    does by default, sees no trace id; one started with ``env=os.environ``
-    sees the invocation's.
-    """
-
-    __slots__ = ("_data", "_encode", "_environ", "_key")
-
-    def __init__(self, environ: MutableMapping[str, Any]) -> None:
-        self._environ = environ
-        environ.pop(TRACE_ENV, None)  # os.environ: unsetenv(), once
-        # os._Environ keeps its values, encoded, in _data behind putenv().
-        data = getattr(environ, "_data", None)
-        encode_key = getattr(environ, "encodekey", None)
-        self._encode = getattr(environ, "encodevalue", None)
-        usable = isinstance(data, dict) and callable(encode_key) and callable(self._encode)
-        self._data: dict[Any, Any] | None = data if usable else None
-        self._key = encode_key(TRACE_ENV) if usable and encode_key is not None else TRACE_ENV
-
-    def set(self, value: str | None) -> None:
-        data = self._data
-        if data is None:  # a plain mapping
-            if value is None:
-                self._environ.pop(TRACE_ENV, None)
-            else:
-                self._environ[TRACE_ENV] = value
-        elif value is None:
-            data.pop(self._key, None)
-        else:
-            data[self._key] = self._encode(value)  # type: ignore[misc]
 
 
 class _Raised(Exception):
@@ -156,12 +113,12 @@ class Call:
             except Exception as exc:
                 raise _Raised(exc) from None
             finally:
-                _flush_output()
+                flush_output()
         finally:
             current_context.reset(token)
 
 
-def _flush_output() -> None:
+def flush_output() -> None:
     """The function's standard output and error, flushed before its result is posted.
 
     A line written without its newline (``sys.stdout.write("partial")``) stays
@@ -179,16 +136,43 @@ def _flush_output() -> None:
                 continue
 
 
+# What handlers return most: JSON values and bytes, never streamed (a dict or
+# a list is iterable, not an iterator). One set lookup keeps them off the
+# streaming checks.
+_BUFFERED = frozenset({dict, list, str, bytes, int, float, bool, tuple, type(None)})
+
+
 class Respond:
     """Layer 2: the handler's result as an outcome."""
 
-    __slots__ = ("_codec",)
+    __slots__ = ("_codec", "_failures")
 
-    def __init__(self, codec: Codec) -> None:
+    def __init__(self, codec: Codec, failures: Failures) -> None:
         self._codec = codec
+        self._failures = failures
 
-    def __call__(self, result: Any) -> Outcome:
-        return Buffered(*self._codec.encode(result))
+    def __call__(self, result: Any, request_id: str) -> Outcome:
+        if type(result) in _BUFFERED or not _streams(result):
+            return Buffered(*self._codec.encode(result))
+        return self._stream(result, request_id)
+
+    def _stream(self, result: object, request_id: str) -> Streamed:
+        from ric.stream import streamed
+
+        failures = self._failures
+
+        def fail(exc: Exception) -> ErrorReport:
+            return failures.report(exc, request_id)
+
+        return streamed(result, self._codec, fail, flush_output)
+
+
+def _streams(result: object) -> bool:
+    """Whether ``result`` streams: a Stream, or an iterator but a str, bytes, dict or list."""
+    if hasattr(type(result), "__next__"):
+        return not isinstance(result, (str, bytes, dict, list))
+    stream = sys.modules.get("ric.stream")  # no Stream exists before its module is loaded
+    return stream is not None and isinstance(result, stream.Stream)
 
 
 class Failures:
@@ -212,6 +196,13 @@ class Failures:
 
         return self._failed(fault_report(error, request_id, self._cwd))
 
+    def report(self, exc: Exception, request_id: str) -> ErrorReport:
+        """What a stream's body raised, logged: the runtime's faults (a chunk that is
+        not bytes) as :meth:`fault` reports them, the rest as :meth:`user`."""
+        if isinstance(exc, InvocationError):
+            return self.fault(exc, request_id).report
+        return self.user(exc, request_id).report
+
     def _failed(self, report: ErrorReport) -> Failed:
         self._log(report.log)
         return Failed(report)
@@ -229,7 +220,7 @@ class Pipeline:
 
     def handle(self, invocation: Invocation) -> Outcome:
         try:
-            return self._respond(self._call(invocation))
+            return self._respond(self._call(invocation), invocation.request_id)
         except _Raised as raised:
             return self._failures.user(raised.exception, invocation.request_id)
         except InvocationError as exc:
@@ -318,7 +309,8 @@ class Runtime:
             if (status := snapshot(self._client, sink)) is not None:
                 return status
         call = Call(handler, config, codec, TraceId(self._environ), scope)
-        self._pipeline = Pipeline(call, Respond(codec), Failures(self._cwd, sink.error))
+        failures = Failures(self._cwd, sink.error)
+        self._pipeline = Pipeline(call, Respond(codec, failures), failures)
         return None
 
     def serve(self, max_invocations: int | None = None) -> int:

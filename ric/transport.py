@@ -18,7 +18,7 @@ from ric.wire import Response, ResponseReader
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Protocol
 
     class Transport(Protocol):
@@ -59,12 +59,23 @@ class Connection:
 
     No timeout is set: ``GET /next`` legitimately waits for as long as the
     environment is idle, and a blocking read lets signal handlers run. The
-    connection is closed after any failure, after an answer with
+    connection is closed after a failed read, after an answer with
     ``Connection: close`` and after one framed by the peer closing it, so
-    that the next send opens a new one.
+    that the next send opens a new one. A failed write leaves it open for
+    reading only: a peer that answered early and closed (a 413 in the middle
+    of a streamed body) has its answer in the receive buffer, and
+    :meth:`receive` still hands it out; the next send opens a new connection.
     """
 
-    __slots__ = ("_address", "_answered", "_answered_at_send", "_reader", "_sock", "_view")
+    __slots__ = (
+        "_address",
+        "_answered",
+        "_answered_at_send",
+        "_reader",
+        "_sock",
+        "_view",
+        "_write_failed",
+    )
 
     def __init__(self, host: str, port: int) -> None:
         self._address = (host, port)
@@ -75,16 +86,21 @@ class Connection:
         self._view = memoryview(bytearray(_READ_SIZE))
         self._answered = 0  # responses read on this connection
         self._answered_at_send = 0
+        self._write_failed = False
 
     def send(self, parts: Sequence[bytes]) -> None:
         sock = self._sock
-        if sock is None:
+        if sock is None or self._write_failed:
+            self.close()
             sock = self._connect()
         self._answered_at_send = self._answered
         try:
             _send(sock, parts)
         except OSError as exc:
-            self.close()
+            # The peer reset or closed the connection. What it sent before is
+            # still readable (Linux keeps the receive queue on a reset), so the
+            # socket stays open for receive(); nothing more is written on it.
+            self._write_failed = True
             raise TransportError(f"Runtime API at {_show(self._address)}: {exc}") from exc
 
     def receive(self) -> Response:
@@ -112,7 +128,7 @@ class Connection:
 
     @property
     def connected(self) -> bool:
-        return self._sock is not None
+        return self._sock is not None and not self._write_failed
 
     def close(self) -> None:
         if self._sock is not None:
@@ -120,6 +136,7 @@ class Connection:
             self._sock = None
         self._reader = ResponseReader()
         self._answered = self._answered_at_send = 0
+        self._write_failed = False
 
     def _connect(self) -> _socket.socket:
         try:
@@ -180,16 +197,32 @@ class FakeTransport:
     """Replays scripted responses (or raises scripted errors) and records what was sent.
 
     ``sent`` holds the bytes of each ``send``, joined: a pipelined pair of
-    requests is one entry, a chunked body one entry per write.
+    requests is one entry, a chunked body one entry per write. ``failing``
+    maps the number of a send (from 0) to the error it raises, as a
+    connection the peer closed would: that send is not recorded, and the
+    transport is no longer ``connected``; ``receive`` goes on with the script.
+    As a real connection does, a send after a failure or a ``close`` opens a
+    new one; ``closes`` counts the calls to ``close``.
     """
 
-    def __init__(self, script: Iterable[Response | TransportError]) -> None:
+    def __init__(
+        self,
+        script: Iterable[Response | TransportError],
+        failing: Mapping[int, TransportError] | None = None,
+    ) -> None:
         self._script = list(script)
+        self._failing = dict(failing or {})
+        self._sends = 0
         self.sent: list[bytes] = []
-        self.closed = False
+        self.closes = 0
         self._open = True
 
     def send(self, parts: Sequence[bytes]) -> None:
+        failure = self._failing.pop(self._sends, None)
+        self._sends += 1
+        self._open = failure is None
+        if failure is not None:
+            raise failure
         self.sent.append(b"".join(parts))
 
     def receive(self) -> Response:
@@ -199,12 +232,14 @@ class FakeTransport:
         if isinstance(step, TransportError):
             raise step
         # As a real connection does: one that says it closes is closed after this answer.
-        self._open = step.headers.get("connection", "").lower() != "close"
+        if step.headers.get("connection", "").lower() == "close":
+            self._open = False
         return step
 
     @property
     def connected(self) -> bool:
-        return self._open and not self.closed
+        return self._open
 
     def close(self) -> None:
-        self.closed = True
+        self.closes += 1
+        self._open = False

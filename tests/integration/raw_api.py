@@ -35,6 +35,43 @@ class Peer:
         self._buffer = rest[length:]
         return head + b"\r\n\r\n" + rest[:length]
 
+    def read_head(self) -> bytes:
+        """A request head, up to and with its blank line; its body is left to read."""
+        while b"\r\n\r\n" not in self._buffer:
+            self._fill()
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        return head + b"\r\n\r\n"
+
+    def read_chunk(self) -> bytes | None:
+        """The next chunk of a chunked body, as soon as it is all in; None for the last chunk."""
+        line = self._read_line()
+        size = int(line.split(b";")[0], 16)
+        if size == 0:
+            return None
+        while len(self._buffer) < size + 2:
+            self._fill()
+        data, crlf, self._buffer = (
+            self._buffer[:size],
+            self._buffer[size : size + 2],
+            self._buffer[size + 2 :],
+        )
+        assert crlf == b"\r\n", crlf
+        return data
+
+    def read_trailers(self) -> list[tuple[str, str]]:
+        """The trailer section after the last chunk: (name, value) lines, as sent."""
+        fields = []
+        while line := self._read_line():
+            name, _, value = line.decode().partition(":")
+            fields.append((name, value.strip()))
+        return fields
+
+    def _read_line(self) -> bytes:
+        while b"\r\n" not in self._buffer:
+            self._fill()
+        line, _, self._buffer = self._buffer.partition(b"\r\n")
+        return line
+
     def read_until_closed(self) -> bytes:
         data = self._buffer
         while chunk := self.sock.recv(65536):

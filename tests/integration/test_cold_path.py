@@ -52,6 +52,8 @@ AVOIDED = {
     "ric.report",
     "ric.shutdown",
     "ric.snapstart",
+    "ric.stream",
+    "ric.stream_client",
     "ric.workers",
 }
 

@@ -142,3 +142,28 @@ def test_large_write_is_sent_whole(server: RawServer, connection: Connection) ->
     assert connection.receive().status == 202
     thread.join(30)
     assert peer_box == [head + body]
+
+
+def test_an_early_answer_is_read_after_the_write_failed(
+    server: RawServer, connection: Connection
+) -> None:
+    """A peer that answers 413 mid-body and closes: the send fails, the answer is still read."""
+    head = b"POST /big HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    connection.send([head])
+    peer = server.accept()
+    assert peer.read_head() == head
+    peer.send(b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 4\r\n\r\nbig!")
+    peer.close()
+    chunk = bytes(8 * 1024 * 1024)  # more than the socket buffers hold: the reset comes back
+    with pytest.raises(TransportError, match=r"Runtime API at 127\.0\.0\.1:\d+: "):
+        connection.send([b"%x\r\n" % len(chunk), chunk, b"\r\n"])
+    assert not connection.connected
+    answer = connection.receive()
+    assert (answer.status, answer.body) == (413, b"big!")
+    # The next send opens a new connection.
+    connection.send([REQUEST])
+    fresh = server.accept()
+    assert fresh.read_request() == REQUEST
+    fresh.send(ACCEPTED)
+    assert connection.receive().status == 202
+    assert connection.connected

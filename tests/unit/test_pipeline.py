@@ -13,13 +13,13 @@ import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, Scope, current_context
+from ric.context import LambdaContext, Scope, TraceId, current_context
 from ric.errors import RuntimeApiError
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import Invocation, RequestBuilder, parse_invocation
 from ric.records import ErrorLog, error_text
-from ric.runtime import Call, Failures, Pipeline, Respond, TraceId, run
+from ric.runtime import Call, Failures, Pipeline, Respond, run
 from ric.transport import FakeTransport
 from ric.wire import Response
 
@@ -59,7 +59,8 @@ def serve(
 def pipeline(handler: Any, environ: dict[str, str], log: Callable[[ErrorLog], None]) -> Pipeline:
     codec = Codec()
     call = Call(handler, CONFIG, codec, TraceId(environ), Scope())
-    return Pipeline(call, Respond(codec), Failures("/cwd", log))
+    failures = Failures("/cwd", log)
+    return Pipeline(call, Respond(codec, failures), failures)
 
 
 def invocation_of(response: Response) -> Invocation:
