@@ -13,6 +13,17 @@ peak RSS.
 
 It serves any number of connections: Node's client polls ``GET /next``
 through its native addon and posts a stream on a connection of its own.
+
+Arrival is the kernel's receive timestamp of the bytes (``SO_TIMESTAMPNS``,
+socket(7)), not the moment this process got to read them: on a busy
+two-core machine the fake API's own wake-up would otherwise add tens of
+microseconds, unevenly, to a first byte that takes fifteen. On loopback the
+stamp is taken as the client's write hands the bytes over. A TCP read
+reports the stamp of the last packet it took, so until a request's first
+body byte has come reads are small; and a packet that arrives while the one
+before it is unread is merged into it, stamp and all, so a fake API slow to
+read sees a first byte later than it came, never earlier. A read without a
+stamp (the kernel gives none) is timed when it is read, and counted.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from __future__ import annotations
 import json
 import selectors
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -30,7 +42,7 @@ from chunked import ChunkedBody, RequestHead, SizedBody, body_reader, parse_head
 from fake_api import cpu_ns, next_head, rss_kib
 from stream_timing import STAMP, StreamRecord, StreamTimer
 
-__all__ = ["FakeStreamApi", "StreamRun", "StreamSpec"]
+__all__ = ["FakeStreamApi", "StreamRun", "StreamSpec", "arrival_ns"]
 
 _ACCEPTED = (
     b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
@@ -40,6 +52,27 @@ _ACCEPTED = (
 ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 # Of an error post, as much of the body as a message shows.
 _ERROR_KEEP = 2000
+# socket(7): SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD on 64-bit Linux, which the
+# socket module does not name) and its SCM_TIMESTAMPNS message, a struct
+# timespec of CLOCK_REALTIME.
+SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("qq")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size)
+# Bytes read at a time until a request's first body byte has come.
+_FIRST_READ = 512
+
+
+def arrival_ns(ancillary: list[tuple[int, int, bytes]], realtime_offset_ns: int) -> int | None:
+    """The kernel's receive stamp in a read's ancillary data, on the monotonic clock.
+
+    ``realtime_offset_ns``: CLOCK_REALTIME minus the monotonic clock, now.
+    None when the read came without a stamp.
+    """
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+            return int(seconds) * 1_000_000_000 + int(nanoseconds) - realtime_offset_ns
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,10 +104,18 @@ class StreamRun:
     wall_s: float = 0.0
     peak_rss_kib: int = 0  # the client's VmHWM at the end
     first_post: RequestHead | None = None  # the head of the first response posted
+    unstamped_reads: int = 0  # timed when read: the kernel gave no stamp
 
     @property
     def data_bytes(self) -> int:
         return sum(r.data_bytes for r in self.records)
+
+
+def _realtime_offset(clock: Callable[[], int]) -> int:
+    """CLOCK_REALTIME minus ``clock``, each read once, the monotonic one either side."""
+    before = clock()
+    real = time.time_ns()
+    return real - (before + clock()) // 2
 
 
 class _ClientFailed(Exception):
@@ -90,6 +131,11 @@ class _Peer:
         self.head: RequestHead | None = None
         self.body: ChunkedBody | SizedBody | None = None
         self.timer = StreamTimer()
+
+    @property
+    def before_body(self) -> bool:
+        """No byte of the current request's body has come yet (or no request has begun)."""
+        return self.body is None or not self.body.data_bytes
 
 
 class FakeStreamApi:
@@ -108,6 +154,9 @@ class FakeStreamApi:
         self.warmup = warmup
         self.clock = clock
         self.listener = socket.create_server(("127.0.0.1", 0))
+        # The kernel turns stamping on a little after a first socket asks:
+        # asking now, well before the client connects, has it on in time.
+        self.listener.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
         self.run_ = StreamRun()
         self.served = 0
@@ -163,11 +212,17 @@ class FakeStreamApi:
         if key.fileobj is self.listener:
             sock, _ = self.listener.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             selector.register(sock, selectors.EVENT_READ, _Peer(sock))
             return
         peer: _Peer = key.data
-        size = peer.sock.recv_into(self._view)
-        now = self.clock()
+        view = self._view[:_FIRST_READ] if peer.before_body else self._view
+        size, ancillary, _, _ = peer.sock.recvmsg_into([view], _ANCILLARY)
+        read = self.clock()
+        stamped = arrival_ns(ancillary, _realtime_offset(self.clock))
+        if stamped is None and size:
+            self.run_.unstamped_reads += 1
+        now = read if stamped is None else min(stamped, read)
         if not size:
             selector.unregister(peer.sock)
             peer.sock.close()

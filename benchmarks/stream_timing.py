@@ -90,12 +90,12 @@ class StreamTimer:
     def record(
         self, now_ns: int, chunks: int = 0, streamed: bool = True, error_type: str | None = None
     ) -> StreamRecord:
-        """The stream ended at ``now_ns``."""
+        """The stream ended at ``now_ns`` (not before its first byte, whatever clock says)."""
         if not self.data_bytes:
             raise ValueError("an empty stream has no first byte")
-        stamped = parse_stamp(self.prefix)
+        stamped, last = parse_stamp(self.prefix), max(now_ns, self.first_byte_ns)
         return StreamRecord(
-            self.data_bytes, chunks, stamped, self.first_byte_ns, now_ns, streamed, error_type
+            self.data_bytes, chunks, stamped, self.first_byte_ns, last, streamed, error_type
         )
 
 

@@ -137,6 +137,7 @@ def _scenario(
             api = FakeStreamApi(spec, invocations, warmup)
             run = api.run(streamer.argv(), streamer.client.env(), str(HERE))
             figures = stream_figures(run.records, run.cpu_ns, run.server_cpu_ns, run.peak_rss_kib)
+            figures["unstamped_reads"] = float(run.unstamped_reads)
             runs[streamer.name].append(figures)
     return {
         "chunks": spec.chunks,

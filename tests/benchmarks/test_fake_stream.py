@@ -6,12 +6,15 @@ Nothing here asserts a speed: only counts, framing and what was posted.
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from clients import HERE, default_clients
-from fake_stream import FakeStreamApi, StreamSpec
+from fake_stream import SO_TIMESTAMPNS, FakeStreamApi, StreamSpec, arrival_ns
 from streaming import find_node_ric, ric_streams
 
 pytestmark = pytest.mark.integration
@@ -30,6 +33,7 @@ def test_a_buffered_answer_is_one_piece() -> None:
     assert run.data_bytes == 15_000
     assert run.first_post is not None and run.first_post.value("Content-Length") == "5000"
     assert run.cpu_ns > 0 and run.peak_rss_kib > 0 and run.wall_s > 0
+    assert run.unstamped_reads == 0
 
 
 def test_a_go_style_stream_on_its_own_connection_with_error_trailers() -> None:
@@ -84,3 +88,35 @@ def test_node_streams_each_write_as_a_chunk() -> None:
     ] * 2
     assert run.first_post is not None
     assert run.first_post.value("Lambda-Runtime-Function-Response-Mode") == "streaming"
+
+
+def test_the_kernels_receive_stamp_on_the_monotonic_clock() -> None:
+    timespec = struct.pack("qq", 1_700_000_000, 250)
+    stamped = [(socket.SOL_SOCKET, SO_TIMESTAMPNS, timespec)]
+    offset = 1_700_000_000 * 10**9 - 5_000
+    assert arrival_ns(stamped, offset) == 5_250
+    assert arrival_ns([], offset) is None
+    assert arrival_ns([(socket.IPPROTO_TCP, SO_TIMESTAMPNS, timespec)], offset) is None
+    assert arrival_ns([(socket.SOL_SOCKET, SO_TIMESTAMPNS, timespec[:8])], offset) is None
+
+
+def test_a_loopback_read_comes_with_a_stamp_between_the_send_and_the_read() -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # inherited by accepted sockets
+    with server, socket.create_connection(server.getsockname()) as client:
+        peer, _ = server.accept()
+        with peer:
+            # The kernel turns stamping on a little after the first socket
+            # asks (deferred work): reads until one is stamped, boundedly.
+            for _ in range(100_000):
+                sent = time.monotonic_ns()
+                client.sendall(b"hello")
+                data, ancillary, _, _ = peer.recvmsg(16, socket.CMSG_SPACE(16))
+                read = time.monotonic_ns()
+                stamped = arrival_ns(ancillary, time.time_ns() - read)
+                if stamped is not None:
+                    break
+    assert data == b"hello"
+    assert stamped is not None
+    # The realtime-to-monotonic offset is read apart from the stamp: 1 ms of slack.
+    assert sent - 1_000_000 <= stamped <= read + 1_000_000
