@@ -7,18 +7,28 @@ Two streams, each measured as the bytes arrive (``fake_stream``):
     throughput  64 MiB in 64 KiB chunks (``--stream-mib``): MB/s, client
                 CPU per MB, peak RSS
 
-The runtimes: ``ric`` with a generator handler (``handlers.stream``) once
-ric streams; ``ric buffered``, the same bytes returned whole
+The runtimes: ``ric`` with a generator handler (``handlers.stream``) when
+this tree's ric has the streaming API (``ric.Stream``); ``ric buffered``, the same bytes returned whole
 (``handlers.stream_buffered``); and the reference, Node's runtime interface
 client from npm (``aws-lambda-ric``, ``stream_handler.mjs``) where
 ``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``) finds it, else ``ric
 buffered``. Runs are interleaved, figures are medians over them, ratios are
 to the reference in the same run.
 
+Node's client builds a native addon (curl and aws-lambda-cpp, with cmake,
+make and a C++ compiler) when it installs; outside the checkout::
+
+    mkdir -p /work/node-ric && cd /work/node-ric && npm init -y
+    npm install aws-lambda-ric@4.0.2
+    python benchmarks/run.py --only stream --node-ric /work/node-ric
+
 ``time_callers`` is the seam for what comes next: any callable that invokes
-with an event and yields the stream as its caller receives it (boto3's
-``invoke_with_response_stream``, a raw HTTP body through the emulator) is
-timed against the same stamps.
+with an event and yields the stream as its caller receives it is timed
+against the same stamps, e.g. through the emulator with boto3::
+
+    def invoke(event):
+        answer = lambda_.invoke_with_response_stream(FunctionName="f", Payload=event)
+        return (e["PayloadChunk"]["Payload"] for e in answer["EventStream"] if "PayloadChunk" in e)
 """
 
 from __future__ import annotations
