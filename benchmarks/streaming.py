@@ -8,11 +8,11 @@ Two streams, each measured as the bytes arrive (``fake_stream``):
                 CPU per MB, peak RSS
 
 The runtimes: ``ric`` with a generator handler (``handlers.stream``) when
-this tree's ric has the streaming API (``ric.Stream``); ``ric buffered``, the same bytes returned whole
-(``handlers.stream_buffered``); and the reference, Node's runtime interface
-client from npm (``aws-lambda-ric``, ``stream_handler.mjs``) where
-``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``) finds it, else ``ric
-buffered``. Runs are interleaved, figures are medians over them, ratios are
+this tree's ric has the streaming API (``ric.Stream``); ``ric buffered``,
+the same bytes returned whole (``handlers.stream_buffered``); and the
+reference, Node's runtime interface client from npm (``aws-lambda-ric``,
+``stream_handler.mjs``) where ``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``)
+finds it, else ``ric buffered``. Runs are interleaved, figures are medians over them, ratios are
 to the reference in the same run.
 
 Node's client builds a native addon (curl and aws-lambda-cpp, with cmake,
