@@ -191,8 +191,8 @@ _STREAM_ROWS = {
     ],
     "throughput": [
         ("MB/s, first yield to last byte", "mb_per_s", 1.0),
-        ("client CPU per MB, ms", "cpu_ms_per_mb", 1.0),
-        ("fake API's own CPU per MB, ms", "server_cpu_ms_per_mb", 1.0),
+        ("client CPU per MB, µs", "cpu_us_per_mb", 1.0),
+        ("fake API's own CPU per MB, µs", "server_cpu_us_per_mb", 1.0),
         ("first yield to first byte, µs", "first_byte_us", 1.0),
         ("peak RSS, MiB", "peak_rss_kib", 1 / 1024),
         ("chunks received per stream", "chunks", 1.0),

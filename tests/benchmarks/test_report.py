@@ -170,8 +170,8 @@ def _stream_figures(scale: float) -> dict[str, float]:
         "last_byte_us": 400.0,
         "mb_per_s": 1000.0,
         "cpu_us_per_invocation": 500.0,
-        "cpu_ms_per_mb": 1.5,
-        "server_cpu_ms_per_mb": 0.5,
+        "cpu_us_per_mb": 1500.0,
+        "server_cpu_us_per_mb": 500.0,
         "peak_rss_kib": 20480.0,
         "chunks": 16.0,
     }

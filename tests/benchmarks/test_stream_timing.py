@@ -81,8 +81,8 @@ def test_stream_figures_of_one_run() -> None:
         "last_byte_us": 2000.0,
         "mb_per_s": 1000.0,  # 2 MB in 2 ms
         "cpu_us_per_invocation": 2000.0,
-        "cpu_ms_per_mb": 1.0,
-        "server_cpu_ms_per_mb": 0.5,
+        "cpu_us_per_mb": 1000.0,
+        "server_cpu_us_per_mb": 500.0,
         "peak_rss_kib": 99.0,
         "chunks": 4.0,
         "streamed": pytest.approx(2 / 3),
