@@ -40,9 +40,10 @@ H_INVOCATION_ID = "lambda-runtime-invocation-id"
 # runtimes-api.html, "Invocation error" and "Initialization error": request headers.
 H_ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 H_XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
-# "Response streaming" (runtimes-api.html, config-rs-custom-runtime.html): a
-# streamed response says so, and an error raised after its first chunk is
-# sent in these trailers, the body as base64 of the JSON an error post carries.
+# runtimes-custom.html, "Implementing response streaming in a custom runtime"
+# (#runtimes-custom-response-streaming): a streamed response says so, and an
+# error raised after its first chunk is sent in these trailers, announced in
+# the head's Trailer field, the body as base64 of the JSON an error post carries.
 H_RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
 H_ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 STREAM_TRAILERS = (H_ERROR_TYPE, H_ERROR_BODY)

@@ -25,6 +25,7 @@ from tests.integration.raw_api import ACCEPTED, Peer, RawServer, ok, raw_server
 from tests.integration.runtime_api import RuntimeProcess, lambda_env
 
 APP = """
+import logging
 import os
 import ric
 
@@ -46,6 +47,7 @@ def counted(event, context):
 
 def raises(event, context):
     yield b"partial"
+    logging.getLogger("app").warning("streaming %s", "on")
     raise KeyError("gone")
 
 
@@ -196,6 +198,8 @@ def test_an_error_mid_stream_goes_in_the_trailers(app: Path, signal: Signal) -> 
     (frame,) = error["stackTrace"]
     assert frame.endswith(', in raises\n    raise KeyError("gone")\n')
     runtime = session.runtime
+    # The body runs after the handler returned: its records still carry the request id.
+    assert re.search(rb"^\[WARNING\]\t\S+Z\tr1\tstreaming on\n", runtime.stdout, re.MULTILINE)
     # Logged as an uncaught error is: one line, the trace joined by \r.
     logged = re.escape(frame.replace("\n", "\r").replace("  ", "\u00a0\u00a0").rstrip("\r"))
     assert re.search(
