@@ -29,16 +29,27 @@ _ACCEPTED = (
 
 
 def cpu_ns(pid: int) -> int:
-    """CPU time the process has used so far, in nanoseconds (all its threads)."""
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0])
+    """CPU time the process's threads have used so far, in nanoseconds.
+
+    ``/proc/PID/schedstat`` is the main thread's alone; a runtime with
+    threads of its own (Node's libuv and V8 workers) is the sum over
+    ``/proc/PID/task``. A thread that has ended is no longer counted.
+    """
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:  # the thread ended since the listing
+            continue
+    return total
 
 
-def rss_kib(pid: int) -> int:
-    """Resident set size of the process, in KiB."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of the process in KiB (``VmHWM``: its peak so far)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     return 0
 

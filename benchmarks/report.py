@@ -18,7 +18,7 @@ from stats import ratio
 
 __all__ = ["count_label", "grid", "size_label", "suite_markdown", "write_chart", "write_latest"]
 
-ORDER = ("hot", "cold", "apps", "rss", "emulator")
+ORDER = ("hot", "cold", "apps", "rss", "emulator", "stream")
 BEFORE_AFTER = "ric / ric@baseline"
 
 
@@ -44,9 +44,13 @@ def _cell(value: float | None, base: float | None) -> str:
 
 
 def grid(
-    title: str, first: str, names: Sequence[str], rows: Sequence[tuple[str, dict[str, Any]]]
+    title: str,
+    first: str,
+    names: Sequence[str],
+    rows: Sequence[tuple[str, dict[str, Any]]],
+    reference: str = REFERENCE,
 ) -> list[str]:
-    """A table of clients' figures, each with its ratio to awslambdaric in parentheses.
+    """A table of clients' figures, each with its ratio to ``reference`` in parentheses.
 
     ``rows`` are (label, {client: figure}). With ric and ric@baseline both in
     ``names``, a last column gives ric's figure over ric@baseline's.
@@ -55,7 +59,7 @@ def grid(
     header = [first, *names, *([BEFORE_AFTER] if before_after else [])]
     lines = [title, "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for label, values in rows:
-        cells = [_cell(values.get(name), values.get(REFERENCE)) for name in names]
+        cells = [_cell(values.get(name), values.get(reference)) for name in names]
         if before_after:
             share = ratio(values.get("ric"), values.get(BASELINE))
             cells.append("n/a" if share is None else f"{share:.2f}x")
@@ -178,6 +182,42 @@ def _emulator(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     ]
 
 
+_STREAM_ROWS = {
+    "first_byte": [
+        ("first yield to first byte, µs", "first_byte_us", 1.0),
+        ("first yield to last byte, µs", "last_byte_us", 1.0),
+        ("client CPU per invocation, µs", "cpu_us_per_invocation", 1.0),
+        ("chunks received per stream", "chunks", 1.0),
+    ],
+    "throughput": [
+        ("MB/s, first yield to last byte", "mb_per_s", 1.0),
+        ("client CPU per MB, µs", "cpu_us_per_mb", 1.0),
+        ("fake API's own CPU per MB, µs", "server_cpu_us_per_mb", 1.0),
+        ("first yield to first byte, µs", "first_byte_us", 1.0),
+        ("peak RSS, MiB", "peak_rss_kib", 1 / 1024),
+        ("chunks received per stream", "chunks", 1.0),
+    ],
+}
+
+
+def _stream(results: dict[str, Any], names: list[str]) -> list[list[str]]:
+    reference = results["reference"]
+    sections = []
+    for scenario, rows in _STREAM_ROWS.items():
+        found = results[scenario]
+        table = found["figures"]
+        size = size_label(str(found["size"]))
+        title = (
+            f"Streaming to the fake Runtime API: {found['chunks']:,} chunks of {size} "
+            f"({found['invocations']} streams a run, median of {found['reps']} runs; "
+            f"ratios to {reference})"
+        )
+        cells = [(label, _column(table, key, scale)) for label, key, scale in rows]
+        sections.append(grid(title, "figure", names, cells, reference))
+    sections.append([f"Node's client: {results.get('node_ric', 'n/a')}."])
+    return sections
+
+
 def _goals(goals: list[dict[str, Any]]) -> list[str]:
     lines = ["| goal | measured | met |", "|---|---|---|"]
     for goal in goals:
@@ -203,6 +243,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], list[str]], list[list[str]]]] = {
     "apps": _apps,
     "rss": _rss,
     "emulator": _emulator,
+    "stream": _stream,
 }
 
 

@@ -10,6 +10,9 @@ Suites (``--only hot,cold,...``; all by default), each written to
               and how much of it the garbage collector took
     rss       RSS sampled over a long run, a new trace id per invocation
     emulator  end to end through the emulator
+    stream    response streaming: first byte, MB/s, CPU per MB, against the
+              same fake Runtime API; Node's client as the reference where
+              ``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``) finds it
 
 Then ``results/latest.md`` (the README's tables) and ``latest.png`` are drawn
 again from every suite's JSON there (``benchmarks/report.py``). Figures are
@@ -28,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +56,9 @@ from init_duration import measure_apps  # noqa: E402
 from report import suite_markdown, write_latest  # noqa: E402
 from rss import RssPlan, measure_rss  # noqa: E402
 from stats import median, parse_importtime, rotated  # noqa: E402
+from streaming import find_node_ric, measure_streams, plan, ric_streams, streamers  # noqa: E402
 
-SUITES = ("hot", "cold", "apps", "rss", "emulator")
+SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream")
 SIZES = [64, 100 * 1024, 1024 * 1024, 6 * 1024 * 1024]
 # Invocations per warm run, by event size: enough CPU time to measure well.
 INVOCATIONS = {64: 3000, 100 * 1024: 1000, 1024 * 1024: 200, 6 * 1024 * 1024: 40}
@@ -158,12 +162,25 @@ def _emulator(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]
     return {"end_to_end": measure_emulator(HERE, commands, 20 if args.quick else 400)}
 
 
+def _stream(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    ric = next((c for c in clients if c.name == "ric"), default_clients()[0])
+    node, node_ric = find_node_ric(args.node_ric)
+    if node is None:
+        print(f"stream: Node's client skipped: {node_ric}")
+    runtimes = streamers(ric, node, ric_streams(ric))
+    results = measure_streams(runtimes, plan(args.stream_reps, args.stream_mib, args.quick))
+    results["clients"] = {s.name: " ".join(s.argv()) for s in runtimes}
+    results["node_ric"] = node_ric
+    return results
+
+
 RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
     "hot": _hot,
     "cold": _cold,
     "apps": _apps,
     "rss": _rss,
     "emulator": _emulator,
+    "stream": _stream,
 }
 
 
@@ -190,7 +207,9 @@ def run_suite(suite: str, clients: list[Client], args: argparse.Namespace) -> di
     return results
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(
+    argv: list[str] | None, environ: Mapping[str, str] = os.environ
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -219,6 +238,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--rss-every", type=int, default=50_000, help="rss: invocations between samples (50000)")
     add("--rss-warmup", type=int, default=50_000, help="rss: samples before this are not fitted")
+    add("--stream-reps", type=int, default=7, help="stream: runs per client and stream (7)")
+    add("--stream-mib", type=int, default=64, help="stream: MiB of the long stream (64)")
+    node_ric = environ.get("RIC_BENCH_NODE_RIC")
+    add(
+        "--node-ric",
+        type=Path,
+        default=Path(node_ric) if node_ric else None,
+        metavar="PATH",
+        help="stream: Node's aws-lambda-ric (an npm prefix or the package; RIC_BENCH_NODE_RIC)",
+    )
     add("--out", type=Path, default=HERE / "results", help="results folder")
     args = parser.parse_args(argv)
     unknown = set(args.only.split(",")) - set(SUITES)

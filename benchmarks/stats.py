@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+
+from stream_timing import StreamRecord
 
 T = TypeVar("T")
 
@@ -13,12 +15,15 @@ __all__ = [
     "GcRecord",
     "growth_per_100k",
     "median",
+    "median_figures",
     "parse_gc_record",
     "parse_importtime",
     "percentile",
     "ratio",
+    "ratios",
     "rotated",
     "slope",
+    "stream_figures",
 ]
 
 
@@ -114,3 +119,44 @@ def parse_importtime(stderr: str, top: int) -> list[dict[str, object]]:
         {"module": module, "self_us": self_us, "cumulative_us": cumulative}
         for cumulative, self_us, module in rows[:top]
     ]
+
+
+def stream_figures(
+    records: Sequence[StreamRecord], cpu_ns: int, server_cpu_ns: int, peak_rss_kib: int
+) -> dict[str, float]:
+    """One run's figures: medians over its streams; CPU over all of them, per MB and each.
+
+    MB are 10^6 bytes. ``streamed`` is 1.0 when every stream came chunked
+    (streaming), 0.0 when none did.
+    """
+    megabytes = sum(r.data_bytes for r in records) / 1e6
+    count = max(len(records), 1)
+    return {
+        "first_byte_us": median([r.first_byte_us for r in records]),
+        "last_byte_us": median([r.seconds * 1e6 for r in records]),
+        "mb_per_s": median([r.mb_per_s for r in records]),
+        "cpu_us_per_invocation": cpu_ns / 1000 / count,
+        "cpu_us_per_mb": cpu_ns / 1e3 / megabytes if megabytes else 0.0,
+        "server_cpu_us_per_mb": server_cpu_ns / 1e3 / megabytes if megabytes else 0.0,
+        "peak_rss_kib": float(peak_rss_kib),
+        "chunks": median([r.chunks for r in records]),
+        "streamed": sum(r.streamed for r in records) / count,
+        "errors": float(sum(r.error_type is not None for r in records)),
+    }
+
+
+def median_figures(runs: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Each figure's median over runs (interleaved repetitions of one client)."""
+    keys = list(runs[0]) if runs else []
+    return {key: median([run[key] for run in runs]) for key in keys}
+
+
+def ratios(
+    table: Mapping[str, Mapping[str, float]], reference: str
+) -> dict[str, dict[str, float | None]]:
+    """Each client's figures over the reference's, figure by figure (None: no ratio)."""
+    base = table.get(reference, {})
+    return {
+        name: {key: ratio(value, base.get(key)) for key, value in figures.items()}
+        for name, figures in table.items()
+    }

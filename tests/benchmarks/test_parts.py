@@ -6,12 +6,14 @@ import http.client
 import io
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from clients import BASELINE, ROOT, Client, baseline_client, default_clients, named_client
 from end_to_end import function_name
-from fake_api import ClientRun, next_head, trace_id
+from fake_api import ClientRun, cpu_ns, next_head, rss_kib, trace_id
 from gc_probe import GcTally
 from init_duration import APPS, check_answer, probe_command
 from run import parse_args
@@ -141,3 +143,29 @@ def test_command_line() -> None:
     assert (args.only, args.rss_invocations, args.rss_every) == ("rss", 1_000_000, 50_000)
     with pytest.raises(SystemExit):
         parse_args(["--only", "hot,speed"])
+
+
+def test_cpu_time_counts_every_thread_of_the_process() -> None:
+    # /proc/PID/schedstat alone is the main thread's: a runtime's worker
+    # threads (Node's) would go uncounted.
+    burned = 30_000_000
+    busy, release = threading.Event(), threading.Event()
+
+    def burn() -> None:
+        while time.thread_time_ns() < burned:
+            pass
+        busy.set()
+        release.wait()  # alive while measured: an ended thread is no longer listed
+
+    before = cpu_ns(os.getpid())
+    worker = threading.Thread(target=burn)
+    worker.start()
+    busy.wait()
+    during = cpu_ns(os.getpid())
+    release.set()
+    worker.join()
+    assert during - before >= burned
+
+
+def test_peak_rss_is_at_least_the_current_one() -> None:
+    assert rss_kib(os.getpid(), "VmHWM") >= rss_kib(os.getpid()) > 0

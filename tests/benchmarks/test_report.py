@@ -164,6 +164,47 @@ def test_emulator_table() -> None:
     assert "| per second | 300.0 (1.20x) | 250.0 (1.00x) |" in text
 
 
+def _stream_figures(scale: float) -> dict[str, float]:
+    figures = {
+        "first_byte_us": 100.0,
+        "last_byte_us": 400.0,
+        "mb_per_s": 1000.0,
+        "cpu_us_per_invocation": 500.0,
+        "cpu_us_per_mb": 1500.0,
+        "server_cpu_us_per_mb": 500.0,
+        "peak_rss_kib": 20480.0,
+        "chunks": 16.0,
+    }
+    return {key: value * scale for key, value in figures.items()}
+
+
+def test_stream_tables_give_ratios_to_their_reference() -> None:
+    scenario = {
+        "invocations": 200,
+        "reps": 7,
+        "figures": {"ric": _stream_figures(0.5), "node-ric": _stream_figures(1.0)},
+    }
+    results = _results(
+        "stream",
+        ["ric", "node-ric"],
+        reference="node-ric",
+        node_ric="aws-lambda-ric 4.0.2 on node v20.20.2",
+        first_byte={**scenario, "chunks": 16, "size": 1024},
+        throughput={**scenario, "chunks": 1024, "size": 65536},
+    )
+    text = suite_markdown(results)
+    assert (
+        "Streaming to the fake Runtime API: 16 chunks of 1 KB (200 streams a run, "
+        "median of 7 runs; ratios to node-ric)"
+    ) in text
+    assert "1,024 chunks of 64 KB" in text
+    assert "| figure | ric | node-ric |" in text
+    assert "| first yield to first byte, µs | 50.0 (0.50x) | 100.0 (1.00x) |" in text
+    assert "| MB/s, first yield to last byte | 500.0 (0.50x) | 1,000.0 (1.00x) |" in text
+    assert "| peak RSS, MiB | 10.0 (0.50x) | 20.0 (1.00x) |" in text
+    assert "Node's client: aws-lambda-ric 4.0.2 on node v20.20.2." in text
+
+
 def test_goals_table() -> None:
     results = _hot()
     results["goals"] = [
