@@ -12,7 +12,17 @@ from clients import default_clients
 from fake_stream import StreamSpec
 from run import main, parse_args
 from stream_timing import stamp
-from streaming import BUFFERED, NODE, STREAMING, find_node_ric, plan, streamers, time_callers
+from streaming import (
+    BUFFERED,
+    NODE,
+    STREAMING,
+    Plan,
+    find_node_ric,
+    measure_streams,
+    plan,
+    streamers,
+    time_callers,
+)
 
 RIC = default_clients()[0]
 
@@ -84,6 +94,18 @@ def test_command_line() -> None:
     )
     assert parse_args([], {"RIC_BENCH_NODE_RIC": "/from/env"}).node_ric == Path("/from/env")
     assert parse_args([], {}).node_ric is None
+
+
+@pytest.mark.integration
+def test_each_repetition_runs_what_it_was_given_too() -> None:
+    seen: list[int] = []
+    tiny = Plan(StreamSpec(2, 64), 2, StreamSpec(2, 1024), 1, reps=2, warmup=1)
+    buffered = streamers(RIC, None, streams=False)
+    results = measure_streams(buffered, tiny, seen.append)
+    assert seen == [0, 1]
+    for scenario in ("first_byte", "throughput"):
+        assert results[scenario]["reps"] == 2
+        assert results[scenario]["figures"][BUFFERED]["chunks"] == 1.0
 
 
 @pytest.mark.integration
