@@ -121,7 +121,21 @@ def test_a_quick_stream_run_writes_json_and_tables(tmp_path: Path) -> None:
         figures = results[scenario]["figures"][BUFFERED]
         assert figures["streamed"] == 0.0 and figures["errors"] == 0.0
         assert results[scenario]["ratios"][BUFFERED]["first_byte_us"] == 1.0
+    through = results["emulator"]
+    assert (through["reference"], through["paths"]) == (BUFFERED, ["boto3", "invoke", "url"])
+    names = {STREAMING, BUFFERED}
+    for path in through["paths"]:
+        table = through["first_byte"]["paths"][path]["figures"]
+        assert set(table) == names
+        assert table[STREAMING]["chunks"] >= 1.0 and table[BUFFERED]["chunks"] == 1.0
+    for scenario in ("whole", "long"):  # quick: both under the buffered limit
+        assert set(through[scenario]["paths"]["invoke"]["figures"]) == names
+    assert set(through["overhead"]) == {"boto3", "invoke", "url"}
+    assert set(through["overhead"]["url"]) == names
     text = (tmp_path / "stream.md").read_text()
     assert "Quick run" in text
     assert "| first yield to first byte, µs |" in text
+    assert "| raw: arrived |" in text and "| URL: arrived |" in text
+    assert "| boto3: first `PayloadChunk` handed over |" in text
+    assert "Through the emulator, throughput" in text
     assert "Streaming to the fake Runtime API" in (tmp_path / "latest.md").read_text()
