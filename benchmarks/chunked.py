@@ -1,19 +1,33 @@
-"""Request framing for the fake Runtime API, without I/O: heads, chunked and sized bodies.
+"""HTTP/1.1 framing for the benchmarks, without I/O: heads, chunked and sized bodies.
 
 A streamed response arrives as ``Transfer-Encoding: chunked`` (RFC 9112
 section 7.1) with trailers; a buffered one with ``Content-Length``. Both
 readers take the bytes as they are received and count the body without
 keeping it (a 64 MiB stream is never held), except for its first ``keep``
-bytes, where the handler put its clock stamp. Each ``feed`` says how many of
-the bytes it was given belong to this request; the rest is the next request
-(a client that pipelines its ``GET /next`` sends it in the same write).
+bytes, where the handler put its clock stamp, and what they hand a ``sink``
+(the body's data, piece by piece, as views into the bytes fed). Each ``feed``
+says how many of the bytes it was given belong to this message; the rest is
+the next one (a client that pipelines its ``GET /next`` sends it in the same
+write). The fake Runtime API reads requests (``parse_head``), the callers
+through the emulator read responses (``parse_response_head``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ChunkedBody", "RequestHead", "SizedBody", "body_reader", "parse_head"]
+__all__ = [
+    "ChunkedBody",
+    "Fields",
+    "RequestHead",
+    "ResponseHead",
+    "Sink",
+    "SizedBody",
+    "body_reader",
+    "parse_head",
+    "parse_response_head",
+]
 
 # A size line or a trailer line longer than this is not a client's framing.
 MAX_LINE = 8192
@@ -21,13 +35,13 @@ MAX_LINE = 8192
 # bytes, and the data after it is skipped, not copied.
 _WINDOW = 64
 
+# Where a body's data goes as it is read (a view: copy what is kept).
+Sink = Callable[[memoryview], None]
 
-@dataclass(frozen=True)
-class RequestHead:
-    """A request line and its header fields, as sent (names keep their case)."""
 
-    method: str
-    target: str
+class Fields:
+    """Header fields as sent (names keep their case), looked up in any case."""
+
     fields: tuple[tuple[str, str], ...]
 
     def values(self, name: str) -> list[str]:
@@ -47,40 +61,73 @@ class RequestHead:
         return ", ".join(found) if found else None
 
 
+@dataclass(frozen=True)
+class RequestHead(Fields):
+    """A request line and its header fields."""
+
+    method: str
+    target: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ResponseHead(Fields):
+    """A status line's code and the response's header fields."""
+
+    status: int
+    fields: tuple[tuple[str, str], ...]
+
+
 def parse_head(raw: bytes) -> RequestHead:
     """The head of a request, up to (not including) the blank line that ends it."""
     line, *rest = raw.decode("latin-1").split("\r\n")
     parts = line.split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         raise ValueError(f"not a request line: {line!r}")
+    return RequestHead(parts[0], parts[1], _fields(rest))
+
+
+def parse_response_head(raw: bytes) -> ResponseHead:
+    """The head of a response, up to (not including) the blank line that ends it."""
+    line, *rest = raw.decode("latin-1").split("\r\n")
+    parts = line.split(" ", 2)  # RFC 9112 section 4: the reason phrase may hold spaces
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError(f"not a status line: {line!r}")
+    return ResponseHead(int(parts[1]), _fields(rest))
+
+
+def _fields(lines: list[str]) -> tuple[tuple[str, str], ...]:
     fields = []
-    for field in rest:
+    for field in lines:
         name, sep, value = field.partition(":")
         if not sep or not name or name != name.strip():
             raise ValueError(f"not a header field: {field!r}")
         fields.append((name, value.strip()))
-    return RequestHead(parts[0], parts[1], tuple(fields))
+    return tuple(fields)
 
 
 class _Prefix:
-    """The first ``keep`` bytes of a body, and how many bytes it had in all."""
+    """The first ``keep`` bytes of a body, how many bytes it had in all; each piece to ``sink``."""
 
-    def __init__(self, keep: int) -> None:
+    def __init__(self, keep: int, sink: Sink | None) -> None:
         self.keep = keep
         self.prefix = b""
         self.data_bytes = 0
+        self._sink = sink
 
     def take(self, view: memoryview) -> None:
         if len(self.prefix) < self.keep:
             self.prefix += bytes(view[: self.keep - len(self.prefix)])
         self.data_bytes += len(view)
+        if self._sink is not None and len(view):
+            self._sink(view)
 
 
 class SizedBody(_Prefix):
     """A ``Content-Length`` body."""
 
-    def __init__(self, length: int, keep: int = 0) -> None:
-        super().__init__(keep)
+    def __init__(self, length: int, keep: int = 0, sink: Sink | None = None) -> None:
+        super().__init__(keep, sink)
         self.left = length
         self.chunks = 1 if length else 0  # one piece, as framed
         self.trailers: tuple[tuple[str, str], ...] = ()
@@ -103,8 +150,8 @@ _SIZE, _DATA, _DATA_END, _TRAILERS, _DONE = range(5)
 class ChunkedBody(_Prefix):
     """A ``Transfer-Encoding: chunked`` body: its data counted, its chunks, its trailers."""
 
-    def __init__(self, keep: int = 0) -> None:
-        super().__init__(keep)
+    def __init__(self, keep: int = 0, sink: Sink | None = None) -> None:
+        super().__init__(keep, sink)
         self.chunks = 0  # chunks with data (the last, zero-size chunk is not counted)
         self.trailers: tuple[tuple[str, str], ...] = ()
         self._state = _SIZE
@@ -174,14 +221,14 @@ class ChunkedBody(_Prefix):
         self.trailers += ((name, value.strip()),)
 
 
-def body_reader(head: RequestHead, keep: int = 0) -> ChunkedBody | SizedBody:
-    """The reader for this request's body (RFC 9112 section 6.3: chunked wins)."""
+def body_reader(head: Fields, keep: int = 0, sink: Sink | None = None) -> ChunkedBody | SizedBody:
+    """The reader for this message's body (RFC 9112 section 6.3: chunked wins)."""
     codings = [coding.lower() for coding in head.values("Transfer-Encoding")]
     if codings:
         if codings[-1] != "chunked":
             raise ValueError(f"a body with no length: Transfer-Encoding {codings}")
-        return ChunkedBody(keep)
+        return ChunkedBody(keep, sink)
     length = head.value("Content-Length") or "0"
     if not length.isdigit():
         raise ValueError(f"not a Content-Length: {length!r}")
-    return SizedBody(int(length), keep)
+    return SizedBody(int(length), keep, sink)

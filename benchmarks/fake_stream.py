@@ -42,7 +42,15 @@ from chunked import ChunkedBody, RequestHead, SizedBody, body_reader, parse_head
 from fake_api import cpu_ns, next_head, rss_kib
 from stream_timing import STAMP, StreamRecord, StreamTimer
 
-__all__ = ["FakeStreamApi", "StreamRun", "StreamSpec", "arrival_ns"]
+__all__ = [
+    "FIRST_READ",
+    "FakeStreamApi",
+    "StreamRun",
+    "StreamSpec",
+    "arrival_ns",
+    "realtime_offset",
+    "stamped_read",
+]
 
 _ACCEPTED = (
     b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
@@ -59,7 +67,7 @@ SO_TIMESTAMPNS = 35
 _TIMESPEC = struct.Struct("qq")
 _ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size)
 # Bytes read at a time until a request's first body byte has come.
-_FIRST_READ = 512
+FIRST_READ = 512
 
 
 def arrival_ns(ancillary: list[tuple[int, int, bytes]], realtime_offset_ns: int) -> int | None:
@@ -111,11 +119,25 @@ class StreamRun:
         return sum(r.data_bytes for r in self.records)
 
 
-def _realtime_offset(clock: Callable[[], int]) -> int:
+def realtime_offset(clock: Callable[[], int]) -> int:
     """CLOCK_REALTIME minus ``clock``, each read once, the monotonic one either side."""
     before = clock()
     real = time.time_ns()
     return real - (before + clock()) // 2
+
+
+def stamped_read(
+    sock: socket.socket, view: memoryview, clock: Callable[[], int]
+) -> tuple[int, int | None, int]:
+    """One read into ``view``: its size, when its bytes came, and ``clock`` after the read.
+
+    When they came is the kernel's receive stamp (``SO_TIMESTAMPNS`` set on
+    the socket) on ``clock``, no later than the read; None without one.
+    """
+    size, ancillary, _, _ = sock.recvmsg_into([view], _ANCILLARY)
+    read = clock()
+    stamped = arrival_ns(ancillary, realtime_offset(clock))
+    return size, None if stamped is None else min(stamped, read), read
 
 
 class _ClientFailed(Exception):
@@ -216,13 +238,11 @@ class FakeStreamApi:
             selector.register(sock, selectors.EVENT_READ, _Peer(sock))
             return
         peer: _Peer = key.data
-        view = self._view[:_FIRST_READ] if peer.before_body else self._view
-        size, ancillary, _, _ = peer.sock.recvmsg_into([view], _ANCILLARY)
-        read = self.clock()
-        stamped = arrival_ns(ancillary, _realtime_offset(self.clock))
+        view = self._view[:FIRST_READ] if peer.before_body else self._view
+        size, stamped, read = stamped_read(peer.sock, view, self.clock)
         if stamped is None and size:
             self.run_.unstamped_reads += 1
-        now = read if stamped is None else min(stamped, read)
+        now = read if stamped is None else stamped
         if not size:
             selector.unregister(peer.sock)
             peer.sock.close()

@@ -2,8 +2,20 @@
 
 No imports at the top: every client's cold start pays for this module
 (``typing`` alone would add about 10 ms). ``time`` is built in and already
-imported by every runtime, so the stream handlers import it where they run.
+imported by every runtime, so the stream handlers import it where they run,
+as they do ``json`` and ``ric`` (which the runtime has loaded already).
+
+The stream handlers serve a function URL too: its event (payload format
+2.0) carries the stream's spec as the request's body, and the answer is an
+HTTP response (``ric.HttpStream``, status 200).
 """
+
+from __future__ import annotations
+
+# Read by type checkers only: the module imports nothing when it runs.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def echo(event: object, context: object) -> object:
@@ -11,17 +23,15 @@ def echo(event: object, context: object) -> object:
 
 
 def stream(event: dict[str, int], context: object) -> object:
-    """``event["chunks"]`` chunks of ``event["size"]`` bytes, yielded one by one.
+    """``chunks`` chunks of ``size`` bytes, yielded one by one.
 
     The first starts with the clock at the first yield (``stream_timing``).
     """
-    from time import monotonic_ns
+    if "requestContext" in event:
+        from ric import HttpStream
 
-    chunk = b"x" * event["size"]
-    rest = chunk[20:]
-    yield b"%020d" % monotonic_ns() + rest
-    for _ in range(event["chunks"] - 1):
-        yield chunk
+        return HttpStream(_chunks(_url_spec(event)))
+    return _chunks(event)
 
 
 def stream_buffered(event: dict[str, int], context: object) -> object:
@@ -31,6 +41,25 @@ def stream_buffered(event: dict[str, int], context: object) -> object:
     """
     from time import monotonic_ns
 
-    chunk = b"x" * event["size"]
+    spec = _url_spec(event) if "requestContext" in event else event
+    chunk = b"x" * spec["size"]
     first = b"%020d" % monotonic_ns() + chunk[20:]
-    return b"".join([first, *[chunk] * (event["chunks"] - 1)])
+    return b"".join([first, *[chunk] * (spec["chunks"] - 1)])
+
+
+def _chunks(spec: dict[str, int]) -> Iterator[bytes]:
+    from time import monotonic_ns
+
+    chunk = b"x" * spec["size"]
+    rest = chunk[20:]
+    yield b"%020d" % monotonic_ns() + rest
+    for _ in range(spec["chunks"] - 1):
+        yield chunk
+
+
+def _url_spec(event: dict[str, int]) -> dict[str, int]:
+    """The spec a function URL's request carried as its body (JSON)."""
+    from json import loads
+
+    spec: dict[str, int] = loads(str(event["body"]))  # a str (the event is typed for the rest)
+    return spec

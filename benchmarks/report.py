@@ -9,71 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from clients import BASELINE, REFERENCE
-from stats import ratio
+from stream_report import stream_tables
+from tables import column, count_label, grid, size_label
 
 __all__ = ["count_label", "grid", "size_label", "suite_markdown", "write_chart", "write_latest"]
 
 ORDER = ("hot", "cold", "apps", "rss", "emulator", "stream")
-BEFORE_AFTER = "ric / ric@baseline"
-
-
-def size_label(size: str) -> str:
-    value = int(size)
-    if value >= 1024 * 1024:
-        return f"{value // (1024 * 1024)} MB"
-    return f"{value // 1024} KB" if value >= 1024 else f"{value} B"
-
-
-def count_label(count: int) -> str:
-    """An invocation count, short: 500, 1.5k, 50k, 1M."""
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:g}M"
-    return f"{count / 1000:g}k" if count >= 1000 else str(count)
-
-
-def _cell(value: float | None, base: float | None) -> str:
-    if value is None:
-        return "n/a"
-    share = ratio(value, base)
-    return f"{value:,.1f}" + ("" if share is None else f" ({share:.2f}x)")
-
-
-def grid(
-    title: str,
-    first: str,
-    names: Sequence[str],
-    rows: Sequence[tuple[str, dict[str, Any]]],
-    reference: str = REFERENCE,
-) -> list[str]:
-    """A table of clients' figures, each with its ratio to ``reference`` in parentheses.
-
-    ``rows`` are (label, {client: figure}). With ric and ric@baseline both in
-    ``names``, a last column gives ric's figure over ric@baseline's.
-    """
-    before_after = "ric" in names and BASELINE in names
-    header = [first, *names, *([BEFORE_AFTER] if before_after else [])]
-    lines = [title, "", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
-    for label, values in rows:
-        cells = [_cell(values.get(name), values.get(reference)) for name in names]
-        if before_after:
-            share = ratio(values.get("ric"), values.get(BASELINE))
-            cells.append("n/a" if share is None else f"{share:.2f}x")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def _column(table: dict[str, Any], key: str, scale: float = 1.0) -> dict[str, Any]:
-    return {name: figures[key] * scale for name, figures in table.items() if key in figures}
 
 
 def _hot(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     warm = results["warm"]
-    cpu = [(size_label(size), _column(table, "cpu_us")) for size, table in warm.items()]
+    cpu = [(size_label(size), column(table, "cpu_us")) for size, table in warm.items()]
     sections = [grid("Warm: client CPU per invocation, µs (echo handler)", "event", names, cpu)]
     smallest = next(iter(warm), None)
     if smallest is not None:
@@ -84,7 +34,7 @@ def _hot(results: dict[str, Any], names: list[str]) -> list[list[str]]:
             ("RSS, KiB", "rss_kib"),
             ("fake API's own CPU, µs", "server_cpu_us"),
         ]
-        rows = [(label, _column(warm[smallest], key)) for label, key in detail]
+        rows = [(label, column(warm[smallest], key)) for label, key in detail]
         title = f"Warm detail, {size_label(smallest)} events"
         sections.append(grid(title, "figure", names, rows))
     return sections
@@ -94,9 +44,9 @@ def _cold(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     table = {k: v for k, v in results["cold"].items() if k != "python -c pass"}
     bare = results["cold"].get("python -c pass", {}).get("process_ms", 0.0)
     rows = [
-        ("start to first `GET /next`, ms", _column(table, "first_next_ms")),
-        ("start to first posted response, ms", _column(table, "first_response_ms")),
-        ("RSS at first `GET /next`, MiB", _column(table, "rss_first_next_kib", 1 / 1024)),
+        ("start to first `GET /next`, ms", column(table, "first_next_ms")),
+        ("start to first posted response, ms", column(table, "first_response_ms")),
+        ("RSS at first `GET /next`, MiB", column(table, "rss_first_next_kib", 1 / 1024)),
     ]
     sections = [grid(f"Cold start (bare `python -c pass`: {bare:.1f} ms)", "figure", names, rows)]
     imports = results.get("ric_imports")
@@ -118,12 +68,12 @@ def _apps(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     runtimes = [n for n in names if any(n in table for table in results["apps"].values())]
     rows = []
     for app, table in results["apps"].items():
-        rows.append((f"{app}: Init Duration, ms", _column(table, "init_ms")))
-        rows.append((f"{app}: start to first response, ms", _column(table, "first_response_ms")))
+        rows.append((f"{app}: Init Duration, ms", column(table, "init_ms")))
+        rows.append((f"{app}: start to first response, ms", column(table, "first_response_ms")))
         rows.append(
             (
                 f"{app}: RSS at first `GET /next`, MiB",
-                _column(table, "rss_first_next_kib", 1 / 1024),
+                column(table, "rss_first_next_kib", 1 / 1024),
             )
         )
     runs = max((f["runs"] for t in results["apps"].values() for f in t.values()), default=0)
@@ -174,48 +124,12 @@ def _rss(results: dict[str, Any], names: list[str]) -> list[list[str]]:
 def _emulator(results: dict[str, Any], names: list[str]) -> list[list[str]]:
     table = results["end_to_end"]
     keys = list(next(iter(table.values()), {}))
-    rows = [(key.replace("_", " "), _column(table, key)) for key in keys]
+    rows = [(key.replace("_", " "), column(table, key)) for key in keys]
     return [
         grid(
             "End to end through the emulator (echo, `{}` event; as runtime)", "figure", names, rows
         )
     ]
-
-
-_STREAM_ROWS = {
-    "first_byte": [
-        ("first yield to first byte, µs", "first_byte_us", 1.0),
-        ("first yield to last byte, µs", "last_byte_us", 1.0),
-        ("client CPU per invocation, µs", "cpu_us_per_invocation", 1.0),
-        ("chunks received per stream", "chunks", 1.0),
-    ],
-    "throughput": [
-        ("MB/s, first yield to last byte", "mb_per_s", 1.0),
-        ("client CPU per MB, µs", "cpu_us_per_mb", 1.0),
-        ("fake API's own CPU per MB, µs", "server_cpu_us_per_mb", 1.0),
-        ("first yield to first byte, µs", "first_byte_us", 1.0),
-        ("peak RSS, MiB", "peak_rss_kib", 1 / 1024),
-        ("chunks received per stream", "chunks", 1.0),
-    ],
-}
-
-
-def _stream(results: dict[str, Any], names: list[str]) -> list[list[str]]:
-    reference = results["reference"]
-    sections = []
-    for scenario, rows in _STREAM_ROWS.items():
-        found = results[scenario]
-        table = found["figures"]
-        size = size_label(str(found["size"]))
-        title = (
-            f"Streaming to the fake Runtime API: {found['chunks']:,} chunks of {size} "
-            f"({found['invocations']} streams a run, median of {found['reps']} runs; "
-            f"ratios to {reference})"
-        )
-        cells = [(label, _column(table, key, scale)) for label, key, scale in rows]
-        sections.append(grid(title, "figure", names, cells, reference))
-    sections.append([f"Node's client: {results.get('node_ric', 'n/a')}."])
-    return sections
 
 
 def _goals(goals: list[dict[str, Any]]) -> list[str]:
@@ -243,7 +157,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], list[str]], list[list[str]]]] = {
     "apps": _apps,
     "rss": _rss,
     "emulator": _emulator,
-    "stream": _stream,
+    "stream": stream_tables,
 }
 
 

@@ -11,7 +11,8 @@ Suites (``--only hot,cold,...``; all by default), each written to
     rss       RSS sampled over a long run, a new trace id per invocation
     emulator  end to end through the emulator
     stream    response streaming: first byte, MB/s, CPU per MB, against the
-              same fake Runtime API; Node's client as the reference where
+              same fake Runtime API, then through the emulator (boto3, raw
+              HTTP, a function URL); Node's client as the reference where
               ``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``) finds it
 
 Then ``results/latest.md`` (the README's tables) and ``latest.png`` are drawn
@@ -24,6 +25,7 @@ medians; every ratio is to awslambdaric, or ric to ric@baseline, in the same run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -56,6 +58,7 @@ from init_duration import measure_apps  # noqa: E402
 from report import suite_markdown, write_latest  # noqa: E402
 from rss import RssPlan, measure_rss  # noqa: E402
 from stats import median, parse_importtime, rotated  # noqa: E402
+from stream_emulator import StreamEmulator, ThroughEmulator, emulator_plan  # noqa: E402
 from streaming import find_node_ric, measure_streams, plan, ric_streams, streamers  # noqa: E402
 
 SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream")
@@ -168,7 +171,16 @@ def _stream(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
     if node is None:
         print(f"stream: Node's client skipped: {node_ric}")
     runtimes = streamers(ric, node, ric_streams(ric))
-    results = measure_streams(runtimes, plan(args.stream_reps, args.stream_mib, args.quick))
+    streams = plan(args.stream_reps, args.stream_mib, args.quick)
+    # The emulator's runs are interleaved with the fake Runtime API's, repetition by repetition.
+    with (
+        StreamEmulator(runtimes) as emulator,
+        contextlib.closing(
+            ThroughEmulator(emulator, emulator_plan(streams, args.quick))
+        ) as through,
+    ):
+        results = measure_streams(runtimes, streams, through.rep)
+        results["emulator"] = through.results(results["first_byte"]["figures"])
     results["clients"] = {s.name: " ".join(s.argv()) for s in runtimes}
     results["node_ric"] = node_ric
     return results

@@ -12,7 +12,10 @@ this tree's ric has the streaming API (``ric.Stream``); ``ric buffered``,
 the same bytes returned whole (``handlers.stream_buffered``); and the
 reference, Node's runtime interface client from npm (``aws-lambda-ric``,
 ``stream_handler.mjs``) where ``--node-ric PATH`` (or ``RIC_BENCH_NODE_RIC``)
-finds it, else ``ric buffered``. Runs are interleaved, figures are medians over them, ratios are
+finds it, else ``ric buffered``. Runs are interleaved: each repetition runs
+every runtime in turn on each stream, then whatever ``measure_streams`` is
+given to run with it (the same streams through the emulator,
+``stream_emulator``). Figures are medians over the repetitions, ratios are
 to the reference in the same run.
 
 Node's client builds a native addon (curl and aws-lambda-cpp, with cmake,
@@ -22,13 +25,9 @@ make and a C++ compiler) when it installs; outside the checkout::
     npm install aws-lambda-ric@4.0.2
     python benchmarks/run.py --only stream --node-ric /work/node-ric
 
-``time_callers`` is the seam for what comes next: any callable that invokes
-with an event and yields the stream as its caller receives it is timed
-against the same stamps, e.g. through the emulator with boto3::
-
-    def invoke(event):
-        answer = lambda_.invoke_with_response_stream(FunctionName="f", Payload=event)
-        return (e["PayloadChunk"]["Payload"] for e in answer["EventStream"] if "PayloadChunk" in e)
+``time_callers`` times any callable that invokes with an event and yields
+the stream as its caller receives it against the same stamps (boto3's
+``EventStream`` through the emulator, in ``stream_emulator``).
 """
 
 from __future__ import annotations
@@ -138,38 +137,53 @@ def streamers(ric: Client, node: Client | None, streams: bool) -> list[Streamer]
     return found
 
 
-def _scenario(
-    runtimes: list[Streamer], spec: StreamSpec, invocations: int, reps: int, warmup: int
+def _fake_run(
+    streamer: Streamer, spec: StreamSpec, invocations: int, warmup: int
+) -> dict[str, float]:
+    """One run of a runtime against a fake Runtime API of its own."""
+    run = FakeStreamApi(spec, invocations, warmup).run(
+        streamer.argv(), streamer.client.env(), str(HERE)
+    )
+    figures = stream_figures(run.records, run.cpu_ns, run.server_cpu_ns, run.peak_rss_kib)
+    figures["unstamped_reads"] = float(run.unstamped_reads)
+    return figures
+
+
+def measure_streams(
+    runtimes: list[Streamer], plan: Plan, each_rep: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
-    runs: dict[str, list[dict[str, float]]] = {s.name: [] for s in runtimes}
-    for rep in range(reps):
-        for streamer in rotated(runtimes, rep):
-            api = FakeStreamApi(spec, invocations, warmup)
-            run = api.run(streamer.argv(), streamer.client.env(), str(HERE))
-            figures = stream_figures(run.records, run.cpu_ns, run.server_cpu_ns, run.peak_rss_kib)
-            figures["unstamped_reads"] = float(run.unstamped_reads)
-            runs[streamer.name].append(figures)
-    return {
-        "chunks": spec.chunks,
-        "size": spec.size,
-        "invocations": invocations,
-        "reps": reps,
-        "figures": {name: median_figures(figures) for name, figures in runs.items()},
-    }
+    """Both streams, every runtime, interleaved; figures and their ratios to the reference.
 
-
-def measure_streams(runtimes: list[Streamer], plan: Plan) -> dict[str, Any]:
-    """Both streams, every runtime, interleaved; figures and their ratios to the reference."""
+    ``each_rep(rep)``, when given, runs after each repetition's streams: more
+    measurements (through the emulator) interleaved with these.
+    """
     names = [s.name for s in runtimes]
     reference = NODE if NODE in names else BUFFERED
-    results: dict[str, Any] = {"reference": reference}
-    for name, spec, invocations in (
+    scenarios = (
         ("first_byte", plan.first_byte, plan.first_byte_invocations),
         ("throughput", plan.throughput, plan.throughput_invocations),
-    ):
-        scenario = _scenario(runtimes, spec, invocations, plan.reps, plan.warmup)
-        scenario["ratios"] = ratios(scenario["figures"], reference)
-        results[name] = scenario
+    )
+    runs: dict[str, dict[str, list[dict[str, float]]]] = {
+        name: {s.name: [] for s in runtimes} for name, _, _ in scenarios
+    }
+    for rep in range(plan.reps):
+        for name, spec, invocations in scenarios:
+            for streamer in rotated(runtimes, rep):
+                figures = _fake_run(streamer, spec, invocations, plan.warmup)
+                runs[name][streamer.name].append(figures)
+        if each_rep is not None:
+            each_rep(rep)
+    results: dict[str, Any] = {"reference": reference}
+    for name, spec, invocations in scenarios:
+        table = {runtime: median_figures(figures) for runtime, figures in runs[name].items()}
+        results[name] = {
+            "chunks": spec.chunks,
+            "size": spec.size,
+            "invocations": invocations,
+            "reps": plan.reps,
+            "figures": table,
+            "ratios": ratios(table, reference),
+        }
     return results
 
 

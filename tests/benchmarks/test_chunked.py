@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from chunked import MAX_LINE, ChunkedBody, SizedBody, body_reader, parse_head
+from chunked import (
+    MAX_LINE,
+    ChunkedBody,
+    SizedBody,
+    body_reader,
+    parse_head,
+    parse_response_head,
+)
 
 # As Node's aws-lambda-ric sends a stream (seen on the wire): the mode header,
 # two Trailer lines, then chunks as written; here two, then error trailers.
@@ -160,3 +167,38 @@ def test_the_reader_for_each_framing() -> None:
 def test_bad_heads_are_refused(raw: bytes) -> None:
     with pytest.raises(ValueError, match="not a"):
         parse_head(raw)
+
+
+def test_a_response_head_as_the_emulator_sends_it() -> None:
+    head = parse_response_head(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.amazon.eventstream\r\n"
+        b"X-Amzn-RequestId: r-1\r\nTransfer-Encoding: chunked"
+    )
+    assert head.status == 200
+    assert head.value("content-type") == "application/vnd.amazon.eventstream"
+    assert isinstance(body_reader(head), ChunkedBody)
+    # A reason phrase may hold spaces, or be empty (RFC 9112 section 4).
+    assert parse_response_head(b"HTTP/1.1 502 Bad Gateway").status == 502
+    assert parse_response_head(b"HTTP/1.1 299 ").status == 299
+    assert parse_response_head(b"HTTP/1.1 204").fields == ()
+
+
+@pytest.mark.parametrize("raw", [b"POST / HTTP/1.1", b"HTTP/1.1 OK", b"HTTP/1.1 200 OK\r\nBad"])
+def test_bad_status_lines_are_refused(raw: bytes) -> None:
+    with pytest.raises(ValueError, match="not a"):
+        parse_response_head(raw)
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "sized"])
+def test_a_sink_is_handed_the_data_piece_by_piece(chunked: bool) -> None:
+    pieces: list[bytes] = []
+    head = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: 31"
+    body = body_reader(
+        parse_head(b"POST /r HTTP/1.1\r\n" + head), 3, lambda view: pieces.append(bytes(view))
+    )
+    wire = BODY if chunked else b"hello" + b"x" * 26
+    # Byte by byte: a piece per byte of data, and no empty one.
+    assert _fed(body, [wire[i : i + 1] for i in range(len(wire))]) == b""
+    assert b"".join(pieces) == b"hello" + b"x" * 26
+    assert all(len(piece) == 1 for piece in pieces)
+    assert (body.prefix, body.data_bytes) == (b"hel", 31)

@@ -62,6 +62,20 @@ def test_grid_adds_ric_over_its_baseline() -> None:
     assert lines[4] == "| cpu | 45.0 (0.45x) | 50.0 (0.50x) | 100.0 (1.00x) | 0.90x |"
 
 
+def test_grid_adds_a_pair_asked_for() -> None:
+    values = {"ric": 30.0, "ric buffered": 60.0, "node-ric": 120.0}
+    lines = grid(
+        "T",
+        "figure",
+        list(values),
+        [("x", values)],
+        reference="node-ric",
+        pair=("ric", "ric buffered"),
+    )
+    assert lines[2] == "| figure | ric | ric buffered | node-ric | ric / ric buffered |"
+    assert lines[4] == "| x | 30.0 (0.25x) | 60.0 (0.50x) | 120.0 (1.00x) | 0.50x |"
+
+
 def _hot() -> dict[str, Any]:
     figures = {
         "cpu_us": 10.0,
@@ -203,6 +217,95 @@ def test_stream_tables_give_ratios_to_their_reference() -> None:
     assert "| MB/s, first yield to last byte | 500.0 (0.50x) | 1,000.0 (1.00x) |" in text
     assert "| peak RSS, MiB | 10.0 (0.50x) | 20.0 (1.00x) |" in text
     assert "Node's client: aws-lambda-ric 4.0.2 on node v20.20.2." in text
+
+
+def _through(scale: float, raw: bool = True) -> dict[str, float]:
+    figures = {
+        "first_byte_us": 1000.0,
+        "last_byte_us": 2000.0,
+        "mb_per_s": 300.0,
+        "caller_cpu_us_per_invocation": 500.0,
+        "caller_cpu_us_per_mb": 900.0,
+        "emulator_cpu_us_per_invocation": 2000.0,
+        "emulator_cpu_us_per_mb": 3000.0,
+        "chunks": 16.0,
+        **({"first_read_us": 1100.0} if raw else {}),
+    }
+    return {key: value * scale for key, value in figures.items()}
+
+
+def _emulator_results() -> dict[str, Any]:
+    names = ["ric", "ric buffered", "node-ric"]
+    scales = {"ric": 0.5, "ric buffered": 0.25, "node-ric": 1.0}
+
+    def paths(*found: str, skip: str = "") -> dict[str, Any]:
+        return {
+            path: {"figures": {n: _through(scales[n], path != "boto3") for n in names if n != skip}}
+            for path in found
+        }
+
+    spec = {"invocations": 100, "reps": 7}
+    emulator = {
+        "flags": ["--port", "0", "--stream-rate", "0"],
+        "paths": ["boto3", "invoke", "url"],
+        "skipped": [],
+        "reference": "node-ric",
+        "first_byte": {
+            **spec,
+            "chunks": 16,
+            "size": 1024,
+            "paths": paths("boto3", "invoke", "url"),
+        },
+        "whole": {**spec, "chunks": 64, "size": 65536, "paths": paths("invoke")},
+        "long": {
+            **spec,
+            "chunks": 1024,
+            "size": 65536,
+            "paths": paths("invoke", skip="ric buffered"),
+        },
+        "overhead": {
+            "invoke": {n: {"added_us": 1000.0 * s, "ratio": 2.0} for n, s in scales.items()},
+            "url": {n: {"added_us": 900.0 * s, "ratio": 2.0} for n, s in scales.items()},
+        },
+    }
+    fake = {"invocations": 200, "reps": 7, "chunks": 16, "size": 1024}
+    return _results(
+        "stream",
+        names,
+        reference="node-ric",
+        first_byte={**fake, "figures": {n: _stream_figures(scales[n]) for n in names}},
+        throughput={**fake, "figures": {n: _stream_figures(scales[n]) for n in names}},
+        emulator=emulator,
+    )
+
+
+def test_stream_tables_through_the_emulator() -> None:
+    text = suite_markdown(_emulator_results())
+    assert (
+        "Through the emulator, first yield to first byte at the caller, µs: 16 chunks of 1 KB "
+        "(100 streams a run, median of 7 runs; ratios to node-ric)"
+    ) in text
+    header = "| figure | ric | ric buffered | node-ric | ric / ric buffered |"
+    assert text.count(header) == 3
+    assert "| fake Runtime API, no emulator: arrived | 50.0 (0.50x) | 25.0 (0.25x) |" in text
+    assert "| raw: arrived | 500.0 (0.50x) | 250.0 (0.25x) | 1,000.0 (1.00x) | 2.00x |" in text
+    assert "| URL: read by the caller | 550.0 (0.50x) |" in text
+    assert "| boto3: first `PayloadChunk` handed over | 500.0 (0.50x) |" in text
+    assert "| the emulator's part: raw arrived minus fake API | 500.0 (0.50x) |" in text
+    assert "| the emulator's part: URL arrived minus fake API | 450.0 (0.50x) |" in text
+    long = text[text.index("1,024 chunks of 64 KB (100 streams") :]
+    assert "| MB/s, first yield to last byte | 150.0 (0.50x) | n/a | 300.0 (1.00x) | n/a |" in long
+    assert "`--port 0 --stream-rate 0`" in text and "Skipped" not in text
+
+
+def test_a_path_skipped_is_left_out_and_said() -> None:
+    results = _emulator_results()
+    emulator = results["emulator"]
+    del emulator["first_byte"]["paths"]["boto3"]
+    emulator["skipped"] = ["boto3: not installed"]
+    text = suite_markdown(results)
+    assert "boto3: first" not in text
+    assert "Skipped: boto3: not installed." in text
 
 
 def test_goals_table() -> None:

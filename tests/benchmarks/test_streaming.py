@@ -12,7 +12,17 @@ from clients import default_clients
 from fake_stream import StreamSpec
 from run import main, parse_args
 from stream_timing import stamp
-from streaming import BUFFERED, NODE, STREAMING, find_node_ric, plan, streamers, time_callers
+from streaming import (
+    BUFFERED,
+    NODE,
+    STREAMING,
+    Plan,
+    find_node_ric,
+    measure_streams,
+    plan,
+    streamers,
+    time_callers,
+)
 
 RIC = default_clients()[0]
 
@@ -87,6 +97,18 @@ def test_command_line() -> None:
 
 
 @pytest.mark.integration
+def test_each_repetition_runs_what_it_was_given_too() -> None:
+    seen: list[int] = []
+    tiny = Plan(StreamSpec(2, 64), 2, StreamSpec(2, 1024), 1, reps=2, warmup=1)
+    buffered = streamers(RIC, None, streams=False)
+    results = measure_streams(buffered, tiny, seen.append)
+    assert seen == [0, 1]
+    for scenario in ("first_byte", "throughput"):
+        assert results[scenario]["reps"] == 2
+        assert results[scenario]["figures"][BUFFERED]["chunks"] == 1.0
+
+
+@pytest.mark.integration
 def test_a_quick_stream_run_writes_json_and_tables(tmp_path: Path) -> None:
     assert (
         main(["--only", "stream", "--quick", "--node-ric", str(tmp_path), "--out", str(tmp_path)])
@@ -99,7 +121,21 @@ def test_a_quick_stream_run_writes_json_and_tables(tmp_path: Path) -> None:
         figures = results[scenario]["figures"][BUFFERED]
         assert figures["streamed"] == 0.0 and figures["errors"] == 0.0
         assert results[scenario]["ratios"][BUFFERED]["first_byte_us"] == 1.0
+    through = results["emulator"]
+    assert (through["reference"], through["paths"]) == (BUFFERED, ["boto3", "invoke", "url"])
+    names = {STREAMING, BUFFERED}
+    for path in through["paths"]:
+        table = through["first_byte"]["paths"][path]["figures"]
+        assert set(table) == names
+        assert table[STREAMING]["chunks"] >= 1.0 and table[BUFFERED]["chunks"] == 1.0
+    for scenario in ("whole", "long"):  # quick: both under the buffered limit
+        assert set(through[scenario]["paths"]["invoke"]["figures"]) == names
+    assert set(through["overhead"]) == {"boto3", "invoke", "url"}
+    assert set(through["overhead"]["url"]) == names
     text = (tmp_path / "stream.md").read_text()
     assert "Quick run" in text
     assert "| first yield to first byte, µs |" in text
+    assert "| raw: arrived |" in text and "| URL: arrived |" in text
+    assert "| boto3: first `PayloadChunk` handed over |" in text
+    assert "Through the emulator, throughput" in text
     assert "Streaming to the fake Runtime API" in (tmp_path / "latest.md").read_text()
