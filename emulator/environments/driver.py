@@ -375,7 +375,10 @@ class EnvironmentDriver:
         """A streamed response, relayed to its caller chunk by chunk as it arrives.
 
         Lambda's bandwidth cap holds each chunk back as long as it says; past
-        the size limit the stream is cut off and the runtime answered 413.
+        the size limit the stream is cut off and the runtime answered 413. A
+        chunk that comes after the invocation ended (a timeout that left the
+        runtime running, with max_concurrency above 1) is answered 410 at once,
+        so the worker stops and comes back instead of streaming on to nobody.
         """
         limits = self._host.streaming
         post = self.core.stream_began(request_id)
@@ -386,6 +389,9 @@ class EnvironmentDriver:
         throttle = Throttle(limits)
         try:
             async for chunk in request.stream():
+                if relay.closed:  # the invocation has ended: stream_ended refuses
+                    post, effects = self.core.stream_ended(request_id, None, content_type)
+                    break
                 if throttle.sent + len(chunk) > limits.limit:
                     await relay.put(chunk[: limits.limit - throttle.sent])
                     post, effects = self.core.stream_too_large(request_id, limits.limit)

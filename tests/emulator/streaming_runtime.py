@@ -6,12 +6,15 @@ header, both trailers on one comma-joined line, as aws-lambda-go does);
 ``chunks`` to send, each after the file ``{gate}/{i}`` appears when ``gate``
 is given (chunk 0 goes at once), so a test can prove each chunk reached the
 caller before the next was sent; then ``error`` in the trailers, or
-``truncate``: the connection is closed before the last chunk.
+``truncate``: the connection is closed before the last chunk, or ``endless``:
+that chunk again and again until the Runtime API answers, as a runtime does
+that streams on after its invocation ended.
 """
 
 import base64
 import json
 import os
+import select
 import socket
 import time
 from typing import Any
@@ -27,6 +30,7 @@ def read_response(sock: socket.socket) -> tuple[dict[str, str], bytes]:
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    headers["status"] = lines[0].split()[1]
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         body += sock.recv(65536)
@@ -64,6 +68,13 @@ def stream(sock: socket.socket, request_id: str, event: dict[str, Any]) -> None:
         sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
     if event.get("truncate"):
         sock.close()
+        return
+    if "endless" in event:
+        data = event["endless"].encode()
+        while not select.select([sock], [], [], 0)[0]:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+        head, answer = read_response(sock)
+        print("stream answered", head["status"], answer.decode(), flush=True)
         return
     trailers = b""
     if "error" in event:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from emulator.config import FunctionConfig
-from emulator.core.events import InvokeEnded
+from emulator.core.events import InvokeEnded, LogLine
 from emulator.core.invocation import OutcomeKind
 from emulator.core.streaming import StreamLimits
 from tests.emulator.inprocess import InProcessEmulator
@@ -76,3 +77,26 @@ def test_a_caller_that_hangs_up_mid_stream_leaves_the_environment_serving(
         assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
         again = httpx.post(emulator.url + STREAM_PATH, content=event(chunks=["x"]), timeout=30)
     assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
+
+
+def test_a_stream_that_outlives_its_timeout_is_refused_and_its_worker_comes_back(
+    tmp_path: Path,
+) -> None:
+    # With max_concurrency above 1 a timeout fails only the invocation: its worker,
+    # still streaming, must be told (410) so that it comes back for the next event
+    # before the environment gives up on it and ends it with those beside it.
+    lmi = replace(function(tmp_path), timeout_s=2, max_concurrency=2)
+    with InProcessEmulator((lmi,)) as emulator:
+        body = event(chunks=["begun", "on"], gate=str(tmp_path), endless="on")
+        response = httpx.post(emulator.url + STREAM_PATH, content=body, timeout=30)
+        kind, complete = frames(response.content)[-1]
+        assert (kind, json.loads(complete)["ErrorCode"]) == ("InvokeComplete", "Sandbox.Timedout")
+        (tmp_path / "1").touch()  # only now does the runtime stream on, and on
+        answered = emulator.wait_for(
+            lambda e: isinstance(e, LogLine) and e.text.startswith("stream answered")
+        )
+        assert isinstance(answered, LogLine) and "stream answered 410" in answered.text
+        again = httpx.post(emulator.url + STREAM_PATH, content=event(chunks=["x"]), timeout=30)
+        assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
+        ends = [e for e in emulator.events if isinstance(e, InvokeEnded)]
+    assert [e.where.environment for e in ends] == [1, 1]
