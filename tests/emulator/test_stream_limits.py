@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.config import FunctionConfig
+from emulator.config import FunctionConfig, UrlConfig, bootstrap_command
 from emulator.core.events import InvokeEnded, LogLine
 from emulator.core.invocation import OutcomeKind
 from emulator.core.streaming import StreamLimits
@@ -100,3 +100,35 @@ def test_a_stream_that_outlives_its_timeout_is_refused_and_its_worker_comes_back
         assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
         ends = [e for e in emulator.events if isinstance(e, InvokeEnded)]
     assert [e.where.environment for e in ends] == [1, 1]
+
+
+BIG_PAGE = """
+import ric
+
+def page(event, context):
+    status = int(event.get("queryStringParameters", {}).get("status", "200"))
+    return ric.HttpStream((b"x" * 65536 for _ in range(16)), status_code=status)
+"""
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 204)])
+def test_a_url_answer_without_a_body_never_holds_the_stream_up(
+    tmp_path: Path, method: str, status: int
+) -> None:
+    # The answer has no body to send (a HEAD request, a 204): the function's
+    # 1 MiB stream, more than the relay holds for a caller, must still end.
+    (tmp_path / "app.py").write_text(BIG_PAGE)
+    url = UrlConfig(0, "RESPONSE_STREAM")
+    page = FunctionConfig(
+        name="page",
+        command=bootstrap_command("app.page"),
+        code_dir=str(tmp_path),
+        timeout_s=30,
+        url=url,
+    )
+    with InProcessEmulator((page,)) as emulator:
+        address = emulator.function_urls["page"]
+        response = httpx.request(method, f"{address}?status={status}", timeout=30)
+        assert (response.status_code, response.content) == (status, b"")
+        ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))
+    assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
