@@ -353,18 +353,17 @@ class EnvironmentDriver:
         self._apply(self.core.sent(rid))
 
     async def _post(self, request_id: str, error: bool, request: Request) -> Response:
-        relay = self._relays.get(request_id)
-        if relay is not None and not error and api.is_streamed(request.headers):
+        if not error and api.is_streamed(request.headers):
+            relay = self._relays.get(request_id)
+            if relay is None:
+                return await self._collect(request_id, request)
             return await self._relay(request_id, request, relay)
         limit = self.core.limits.response_limit
         try:
             body = await request.read(limit)
         except BodyTooLarge as exc:  # refused unread; a chunked post counts what had come
             post, effects = self.core.post_too_large(request_id, exc.size)
-        else:
-            failure = api.streamed_error(request.trailers)
-            if failure is not None:  # a streamed response that failed after its first bytes
-                error, body = True, failure
+        else:  # error trailers end a streamed response: _collect and _relay read those
             content_type = request.headers.get("content-type", "application/json")
             post, effects = self.core.posted(request_id, error, body, content_type)
         self._apply(effects)
@@ -410,6 +409,27 @@ class EnvironmentDriver:
         relay.close()
         self._apply(effects)
         return _json(*api.answer(post, request_id, limits.limit))
+
+    async def _collect(self, request_id: str, request: Request) -> Response:
+        """A streamed response read whole, for a caller that takes it so (the classic
+        Invoke API): streaming all the while, so a cut is a truncated response."""
+        limit = self.core.limits.response_limit
+        post = self.core.stream_began(request_id)
+        if post is not PostAnswer.ACCEPTED:
+            return _json(*api.answer(post, request_id, limit))
+        try:
+            body = await request.read(limit)
+        except BodyTooLarge:
+            post, effects = self.core.stream_too_large(request_id, limit)
+        except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
+            self._apply(self.core.stream_broken(request_id))
+            raise
+        else:
+            failure = api.streamed_error(request.trailers)
+            content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
+            post, effects = self.core.stream_ended(request_id, failure, content_type, body)
+        self._apply(effects)
+        return _json(*api.answer(post, request_id, limit))
 
     async def _init_error(self, request: Request) -> Response:
         try:
