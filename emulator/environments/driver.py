@@ -45,6 +45,7 @@ from emulator.environments.variables import lambda_environment
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
 from emulator.http import BodyTooLarge, ConnectionInfo, HttpServer, Request, Response
+from emulator.http import Limits as HttpLimits
 from emulator.protocols import runtime_api as api
 
 __all__ = ["EnvironmentDriver", "Host"]
@@ -53,6 +54,8 @@ __all__ = ["EnvironmentDriver", "Host"]
 _BUSY_SAMPLE_S = 0.05
 _IDLE_SAMPLE_S = 0.5
 _INIT_ERROR_LIMIT = 6 * 1024 * 1024
+# The Runtime API's HTTP timeouts end this long after the lifecycle's own would.
+_SLACK_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class EnvironmentDriver:
         limits = Limits(function.timeout_s, function.memory_mb, function.max_concurrency)
         where = Where(function.name, function.version, env_id)
         self.core = Lifecycle(where, limits, host.clock)
-        self._server = HttpServer(self._route, accept=self._accept)
+        self._server = HttpServer(self._route, limits=_patient(function), accept=self._accept)
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
         self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
@@ -441,6 +444,22 @@ class EnvironmentDriver:
         self._apply(effects)
         status, answer = api.answer(post, "", _INIT_ERROR_LIMIT)
         return _json(status, answer)
+
+
+def _patient(function: FunctionConfig) -> HttpLimits:
+    """The Runtime API's HTTP limits: its timeouts never come before the lifecycle's.
+
+    Lambda bounds a runtime by the function's timeout only (and, with
+    max_concurrency above 1, as long again to come back), so a handler may
+    work that long before its post, and a stream pause that long between
+    chunks; the HTTP server's own 120 s would cut them short.
+    """
+    defaults = HttpLimits()
+    wait = 2 * function.timeout_s + _SLACK_S
+    return HttpLimits(
+        idle_timeout_s=max(defaults.idle_timeout_s, wait),
+        body_timeout_s=max(defaults.body_timeout_s, wait),
+    )
 
 
 def _json(status: int, body: bytes) -> Response:

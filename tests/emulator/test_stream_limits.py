@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from emulator.config import FunctionConfig, UrlConfig, bootstrap_command
 from emulator.core.events import InvokeEnded, LogLine
 from emulator.core.invocation import OutcomeKind
 from emulator.core.streaming import StreamLimits
+from emulator.http import Limits
 from tests.emulator.inprocess import InProcessEmulator
 
 # botocore (a dev dependency, without type hints) reads the frames back.
@@ -132,3 +134,19 @@ def test_a_url_answer_without_a_body_never_holds_the_stream_up(
         assert (response.status_code, response.content) == (status, b"")
         ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))
     assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
+
+
+@pytest.mark.slow
+def test_a_stream_may_pause_longer_than_the_http_servers_timeouts(tmp_path: Path) -> None:
+    # Only the function's timeout bounds a pause in a stream (an agent's long tool
+    # call between two updates), as in Lambda; not the 120 s body timeout of HTTP.
+    patient = replace(function(tmp_path), timeout_s=300)
+    with InProcessEmulator((patient,)) as emulator:
+        body = event(chunks=["first", "second"], gate=str(tmp_path), patience=300)
+        with httpx.stream("POST", emulator.url + STREAM_PATH, content=body, timeout=300) as stream:
+            raw = stream.iter_raw()
+            assert frames(next(raw)) == [("PayloadChunk", b"first")]
+            time.sleep(Limits().body_timeout_s + 5)  # the pause itself is what is tested
+            (tmp_path / "1").touch()
+            rest = b"".join(raw)
+    assert frames(rest) == [("PayloadChunk", b"second"), ("InvokeComplete", b"{}")]
