@@ -167,7 +167,7 @@ class RuntimeClient:
     def _post_stream(self, invocation: Invocation, outcome: Streamed, then: bytes) -> bool:
         """Stream the response; an error raised before its first chunk is posted as any error.
 
-        A stream cannot be sent twice: on a stale connection it is not delivered.
+        A stream cannot be sent twice: a connection that goes stale as it is sent loses it.
         """
         from ric.stream_client import send_stream  # only a function that streams needs it
 

@@ -12,7 +12,10 @@ it goes in the trailers. The runtime must "close the underlying connection
 after it has successfully written the response": the answer is read, then the
 connection closed, so nothing is pipelined behind a stream and the next
 ``GET /next`` opens a new connection. (The Node.js and Rust clients keep the
-connection in their pools instead; we follow the documented contract.)
+connection in their pools instead; we follow the documented contract.) A
+stream cannot be sent twice, as a buffered post is when it finds the
+connection stale: one the Runtime API closed while the handler worked (an
+idle timeout) is found out with a peek before the head goes, and replaced.
 
 A Runtime API that refuses a stream while it is sent (413 past the size
 limit, 410 once the invocation is over) may answer early and close the
@@ -64,6 +67,7 @@ def send_stream(
     body = ChunkedBody(STREAM_TRAILERS)
     head = requests.streaming_response(invocation, outcome.content_type)
     start = (head, *body.chunk(outcome.prelude), *body.chunk(first))
+    transport.close_if_stale()  # the handler may have worked long: found out now, not after
     try:
         return _post(transport, body, start, chunks, fail)
     finally:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
         def connected(self) -> bool:
             """Open: a request sent behind the last answer read is still on its way."""
 
+        def close_if_stale(self) -> None:
+            """Close the connection if the peer has closed it: the next send opens a new one."""
+
         def close(self) -> None: ...
 
 
@@ -129,6 +132,24 @@ class Connection:
     @property
     def connected(self) -> bool:
         return self._sock is not None and not self._write_failed
+
+    def close_if_stale(self) -> None:
+        """For a request that cannot be sent twice (a stream): one peek, no wait.
+
+        A peer that closed the idle connection (a Runtime API's idle timeout
+        while the handler ran) has sent its FIN: the peek reads the end.
+        """
+        sock = self._sock
+        if sock is None or self._write_failed:
+            return
+        try:
+            ended = not sock.recv(1, _socket.MSG_PEEK | _socket.MSG_DONTWAIT)
+        except BlockingIOError:  # open, and nothing to read: as it should be
+            return
+        except OSError:  # reset
+            ended = True
+        if ended:
+            self.close()
 
     def close(self) -> None:
         if self._sock is not None:
@@ -239,6 +260,9 @@ class FakeTransport:
     @property
     def connected(self) -> bool:
         return self._open
+
+    def close_if_stale(self) -> None:
+        """A scripted peer never closes a connection behind the client's back."""
 
     def close(self) -> None:
         self.closes += 1

@@ -184,16 +184,20 @@ class Lifecycle:
         return refusal
 
     def stream_ended(
-        self, request_id: str, failure: bytes | None, content_type: str
+        self, request_id: str, failure: bytes | None, content_type: str, body: bytes = b""
     ) -> tuple[PostAnswer, list[Effect]]:
-        """The last chunk came; ``failure``: the error its trailers reported, if any."""
+        """The last chunk came; ``failure``: the error its trailers reported, if any.
+
+        ``body``: the stream read whole, for a caller that takes it so (the
+        classic Invoke API); else it went to its caller as it came.
+        """
         refusal = self._held.stream_refusal(request_id)
         if refusal is not None:
             return refusal, []
         if failure is not None:
             outcome = Outcome(OutcomeKind.ERROR, failure)
-        else:  # the body went to the caller as it came
-            outcome = Outcome(OutcomeKind.RESPONSE, b"", content_type)
+        else:
+            outcome = Outcome(OutcomeKind.RESPONSE, body, content_type)
         return PostAnswer.ACCEPTED, self._end(request_id, outcome)
 
     def stream_broken(self, request_id: str) -> list[Effect]:

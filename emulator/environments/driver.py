@@ -45,6 +45,7 @@ from emulator.environments.variables import lambda_environment
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
 from emulator.http import BodyTooLarge, ConnectionInfo, HttpServer, Request, Response
+from emulator.http import Limits as HttpLimits
 from emulator.protocols import runtime_api as api
 
 __all__ = ["EnvironmentDriver", "Host"]
@@ -53,6 +54,8 @@ __all__ = ["EnvironmentDriver", "Host"]
 _BUSY_SAMPLE_S = 0.05
 _IDLE_SAMPLE_S = 0.5
 _INIT_ERROR_LIMIT = 6 * 1024 * 1024
+# The Runtime API's HTTP timeouts end this long after the lifecycle's own would.
+_SLACK_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class EnvironmentDriver:
         limits = Limits(function.timeout_s, function.memory_mb, function.max_concurrency)
         where = Where(function.name, function.version, env_id)
         self.core = Lifecycle(where, limits, host.clock)
-        self._server = HttpServer(self._route, accept=self._accept)
+        self._server = HttpServer(self._route, limits=_patient(function), accept=self._accept)
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
         self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
@@ -353,18 +356,17 @@ class EnvironmentDriver:
         self._apply(self.core.sent(rid))
 
     async def _post(self, request_id: str, error: bool, request: Request) -> Response:
-        relay = self._relays.get(request_id)
-        if relay is not None and not error and api.is_streamed(request.headers):
+        if not error and api.is_streamed(request.headers):
+            relay = self._relays.get(request_id)
+            if relay is None:
+                return await self._collect(request_id, request)
             return await self._relay(request_id, request, relay)
         limit = self.core.limits.response_limit
         try:
             body = await request.read(limit)
         except BodyTooLarge as exc:  # refused unread; a chunked post counts what had come
             post, effects = self.core.post_too_large(request_id, exc.size)
-        else:
-            failure = api.streamed_error(request.trailers)
-            if failure is not None:  # a streamed response that failed after its first bytes
-                error, body = True, failure
+        else:  # error trailers end a streamed response: _collect and _relay read those
             content_type = request.headers.get("content-type", "application/json")
             post, effects = self.core.posted(request_id, error, body, content_type)
         self._apply(effects)
@@ -375,7 +377,10 @@ class EnvironmentDriver:
         """A streamed response, relayed to its caller chunk by chunk as it arrives.
 
         Lambda's bandwidth cap holds each chunk back as long as it says; past
-        the size limit the stream is cut off and the runtime answered 413.
+        the size limit the stream is cut off and the runtime answered 413. A
+        chunk that comes after the invocation ended (a timeout that left the
+        runtime running, with max_concurrency above 1) is answered 410 at once,
+        so the worker stops and comes back instead of streaming on to nobody.
         """
         limits = self._host.streaming
         post = self.core.stream_began(request_id)
@@ -386,6 +391,9 @@ class EnvironmentDriver:
         throttle = Throttle(limits)
         try:
             async for chunk in request.stream():
+                if relay.closed:  # the invocation has ended: stream_ended refuses
+                    post, effects = self.core.stream_ended(request_id, None, content_type)
+                    break
                 if throttle.sent + len(chunk) > limits.limit:
                     await relay.put(chunk[: limits.limit - throttle.sent])
                     post, effects = self.core.stream_too_large(request_id, limits.limit)
@@ -405,6 +413,27 @@ class EnvironmentDriver:
         self._apply(effects)
         return _json(*api.answer(post, request_id, limits.limit))
 
+    async def _collect(self, request_id: str, request: Request) -> Response:
+        """A streamed response read whole, for a caller that takes it so (the classic
+        Invoke API): streaming all the while, so a cut is a truncated response."""
+        limit = self.core.limits.response_limit
+        post = self.core.stream_began(request_id)
+        if post is not PostAnswer.ACCEPTED:
+            return _json(*api.answer(post, request_id, limit))
+        try:
+            body = await request.read(limit)
+        except BodyTooLarge:
+            post, effects = self.core.stream_too_large(request_id, limit)
+        except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
+            self._apply(self.core.stream_broken(request_id))
+            raise
+        else:
+            failure = api.streamed_error(request.trailers)
+            content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
+            post, effects = self.core.stream_ended(request_id, failure, content_type, body)
+        self._apply(effects)
+        return _json(*api.answer(post, request_id, limit))
+
     async def _init_error(self, request: Request) -> Response:
         try:
             body = await request.read(_INIT_ERROR_LIMIT)
@@ -415,6 +444,22 @@ class EnvironmentDriver:
         self._apply(effects)
         status, answer = api.answer(post, "", _INIT_ERROR_LIMIT)
         return _json(status, answer)
+
+
+def _patient(function: FunctionConfig) -> HttpLimits:
+    """The Runtime API's HTTP limits: its timeouts never come before the lifecycle's.
+
+    Lambda bounds a runtime by the function's timeout only (and, with
+    max_concurrency above 1, as long again to come back), so a handler may
+    work that long before its post, and a stream pause that long between
+    chunks; the HTTP server's own 120 s would cut them short.
+    """
+    defaults = HttpLimits()
+    wait = 2 * function.timeout_s + _SLACK_S
+    return HttpLimits(
+        idle_timeout_s=max(defaults.idle_timeout_s, wait),
+        body_timeout_s=max(defaults.body_timeout_s, wait),
+    )
 
 
 def _json(status: int, body: bytes) -> Response:

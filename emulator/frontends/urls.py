@@ -107,7 +107,7 @@ class UrlFrontend:
             chunks = relay.chunks()
             if content_type != function_url.HTTP_INTEGRATION_CONTENT_TYPE:
                 headers = [("Content-Type", content_type), ("X-Amzn-RequestId", request_id)]
-                return Response(200, headers, self._relayed(relay, chunks, [], run))
+                return _relaying(relay, 200, headers, self._relayed(relay, chunks, [], run))
             prelude, first = await _prelude(chunks)
         except PreludeError:  # the function's fault: the caller gets Lambda's 502
             relay.leave()
@@ -116,7 +116,7 @@ class UrlFrontend:
             relay.leave()
             raise
         headers = [*prelude.header_lines(), ("X-Amzn-RequestId", request_id)]
-        return Response(prelude.status, headers, self._relayed(relay, chunks, first, run))
+        return _relaying(relay, prelude.status, headers, self._relayed(relay, chunks, first, run))
 
     async def _relayed(
         self,
@@ -141,6 +141,17 @@ class UrlFrontend:
         error = outcome.body.decode("utf-8", "replace")[:500]
         text = f"function URL: the response stream ended early with an error: {error}"
         self._bus.emit(Notice(self._service.function.name, text))
+
+
+def _relaying(
+    relay: StreamRelay, status: int, headers: list[tuple[str, str]], body: AsyncIterator[bytes]
+) -> Response:
+    """The answer whose body is the relayed stream; once it is sent, the relay is left.
+
+    The body may never be read (a HEAD request, a 204 or 304, a head that
+    cannot be sent): the runtime must not wait on a caller that will not read.
+    """
+    return Response(status, headers, body, on_sent=lambda sent: relay.leave())
 
 
 async def _prelude(chunks: AsyncIterator[bytes]) -> tuple[Prelude, list[bytes]]:

@@ -336,7 +336,11 @@ class Connection(asyncio.Protocol):
         if not linger or self._eof or not transport.can_write_eof():
             transport.close()
             return
-        transport.write_eof()  # after what was written: the peer reads the answer
+        try:
+            transport.write_eof()  # after what was written: the peer reads the answer
+        except OSError:  # the peer had closed, and reset the connection on the answer
+            transport.close()
+            return
         self._flow()  # read again, to drop what the peer still sends
         self._timer = asyncio.get_running_loop().call_later(_LINGER_S, transport.close)
 

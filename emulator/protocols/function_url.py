@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ _HOP_BY_HOP = frozenset(
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _JSON = ("Content-Type", "application/json")
+# RFC 9110 section 5.1: a field name is a token. Section 5.5: no value holds
+# a line break or NUL (h11 refuses a vertical tab and a form feed too).
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_BREAK = re.compile(r"[\0\n\r\v\f]")
 
 
 class PreludeError(EmulatorError):
@@ -257,7 +262,20 @@ def _custom_answer(value: Mapping[str, object]) -> HttpAnswer:
     cookies = value.get("cookies")
     if isinstance(cookies, list):
         headers += [("Set-Cookie", cookie) for cookie in cookies if isinstance(cookie, str)]
-    return HttpAnswer(status, tuple(headers), body)
+    sendable = _sendable(headers)
+    if sendable is None:
+        return error_answer()
+    return HttpAnswer(status, sendable, body)
+
+
+def _sendable(lines: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...] | None:
+    """Header lines as HTTP sends them: each value without the whitespace around
+    it, which is not part of it (RFC 9110 section 5.5); None when a name or a
+    value is one that no HTTP message can hold."""
+    sent = tuple((name, value.strip(" \t")) for name, value in lines)
+    if all(_TOKEN.fullmatch(name) and not _BREAK.search(value) for name, value in sent):
+        return sent
+    return None
 
 
 def _status(value: object) -> int | None:
@@ -375,7 +393,11 @@ def _parse_prelude(raw: bytes) -> Prelude:
         raise PreludeError(
             f"the prelude's statusCode is not an HTTP status: {value['statusCode']!r}"
         )
-    return Prelude(status, _prelude_headers(value.get("headers")), _cookies(value.get("cookies")))
+    headers = _sendable(_prelude_headers(value.get("headers")))
+    cookies = _sendable([("Set-Cookie", cookie) for cookie in _cookies(value.get("cookies"))])
+    if headers is None or cookies is None:
+        raise PreludeError("the prelude has a header or cookie that HTTP cannot send")
+    return Prelude(status, headers, tuple(cookie for _, cookie in cookies))
 
 
 def _prelude_headers(headers: object) -> tuple[tuple[str, str], ...]:

@@ -87,6 +87,11 @@ class InProcessEmulator:
         assert self._emulator is not None
         return self._emulator.url
 
+    @property
+    def function_urls(self) -> dict[str, str]:
+        assert self._emulator is not None
+        return self._emulator.function_urls
+
     def call(self, work: Callable[[], Any]) -> Future[Any]:
         """Run coroutine function ``work`` on the emulator's loop."""
         return asyncio.run_coroutine_threadsafe(work(), self._loop)

@@ -5,13 +5,17 @@ per field, as the Node.js runtime interface client sends) or "go" (no mode
 header, both trailers on one comma-joined line, as aws-lambda-go does);
 ``chunks`` to send, each after the file ``{gate}/{i}`` appears when ``gate``
 is given (chunk 0 goes at once), so a test can prove each chunk reached the
-caller before the next was sent; then ``error`` in the trailers, or
-``truncate``: the connection is closed before the last chunk.
+caller before the next was sent (a gate not opened is passed after
+``patience`` seconds, 30 by default); then ``error`` in the trailers, or
+``truncate``: the connection is closed before the last chunk, or ``endless``:
+that chunk again and again until the Runtime API answers, as a runtime does
+that streams on after its invocation ended.
 """
 
 import base64
 import json
 import os
+import select
 import socket
 import time
 from typing import Any
@@ -27,14 +31,15 @@ def read_response(sock: socket.socket) -> tuple[dict[str, str], bytes]:
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    headers["status"] = lines[0].split()[1]
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         body += sock.recv(65536)
     return headers, body
 
 
-def wait_for(path: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_for(path: str, limit: float) -> None:
+    deadline = time.monotonic() + limit
     while not os.path.exists(path) and time.monotonic() < deadline:
         time.sleep(0.01)
 
@@ -59,11 +64,18 @@ def stream(sock: socket.socket, request_id: str, event: dict[str, Any]) -> None:
     sock.sendall(("\r\n".join(fields) + "\r\n\r\n").encode())
     for index, chunk in enumerate(event["chunks"]):
         if index and event.get("gate"):
-            wait_for(os.path.join(event["gate"], str(index)))
+            wait_for(os.path.join(event["gate"], str(index)), event.get("patience", 30))
         data = chunk.encode()
         sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
     if event.get("truncate"):
         sock.close()
+        return
+    if "endless" in event:
+        data = event["endless"].encode()
+        while not select.select([sock], [], [], 0)[0]:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
+        head, answer = read_response(sock)
+        print("stream answered", head["status"], answer.decode(), flush=True)
         return
     trailers = b""
     if "error" in event:

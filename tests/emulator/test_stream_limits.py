@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from emulator.config import FunctionConfig
-from emulator.core.events import InvokeEnded
+from emulator.config import FunctionConfig, UrlConfig, bootstrap_command
+from emulator.core.events import InvokeEnded, LogLine
 from emulator.core.invocation import OutcomeKind
 from emulator.core.streaming import StreamLimits
+from emulator.http import Limits
 from tests.emulator.inprocess import InProcessEmulator
 
 # botocore (a dev dependency, without type hints) reads the frames back.
@@ -76,3 +79,74 @@ def test_a_caller_that_hangs_up_mid_stream_leaves_the_environment_serving(
         assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
         again = httpx.post(emulator.url + STREAM_PATH, content=event(chunks=["x"]), timeout=30)
     assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
+
+
+def test_a_stream_that_outlives_its_timeout_is_refused_and_its_worker_comes_back(
+    tmp_path: Path,
+) -> None:
+    # With max_concurrency above 1 a timeout fails only the invocation: its worker,
+    # still streaming, must be told (410) so that it comes back for the next event
+    # before the environment gives up on it and ends it with those beside it.
+    lmi = replace(function(tmp_path), timeout_s=2, max_concurrency=2)
+    with InProcessEmulator((lmi,)) as emulator:
+        body = event(chunks=["begun", "on"], gate=str(tmp_path), endless="on")
+        response = httpx.post(emulator.url + STREAM_PATH, content=body, timeout=30)
+        kind, complete = frames(response.content)[-1]
+        assert (kind, json.loads(complete)["ErrorCode"]) == ("InvokeComplete", "Sandbox.Timedout")
+        (tmp_path / "1").touch()  # only now does the runtime stream on, and on
+        answered = emulator.wait_for(
+            lambda e: isinstance(e, LogLine) and e.text.startswith("stream answered")
+        )
+        assert isinstance(answered, LogLine) and "stream answered 410" in answered.text
+        again = httpx.post(emulator.url + STREAM_PATH, content=event(chunks=["x"]), timeout=30)
+        assert frames(again.content) == [("PayloadChunk", b"x"), ("InvokeComplete", b"{}")]
+        ends = [e for e in emulator.events if isinstance(e, InvokeEnded)]
+    assert [e.where.environment for e in ends] == [1, 1]
+
+
+BIG_PAGE = """
+import ric
+
+def page(event, context):
+    status = int(event.get("queryStringParameters", {}).get("status", "200"))
+    return ric.HttpStream((b"x" * 65536 for _ in range(16)), status_code=status)
+"""
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 204)])
+def test_a_url_answer_without_a_body_never_holds_the_stream_up(
+    tmp_path: Path, method: str, status: int
+) -> None:
+    # The answer has no body to send (a HEAD request, a 204): the function's
+    # 1 MiB stream, more than the relay holds for a caller, must still end.
+    (tmp_path / "app.py").write_text(BIG_PAGE)
+    url = UrlConfig(0, "RESPONSE_STREAM")
+    page = FunctionConfig(
+        name="page",
+        command=bootstrap_command("app.page"),
+        code_dir=str(tmp_path),
+        timeout_s=30,
+        url=url,
+    )
+    with InProcessEmulator((page,)) as emulator:
+        address = emulator.function_urls["page"]
+        response = httpx.request(method, f"{address}?status={status}", timeout=30)
+        assert (response.status_code, response.content) == (status, b"")
+        ended = emulator.wait_for(lambda e: isinstance(e, InvokeEnded))
+    assert isinstance(ended, InvokeEnded) and ended.outcome is OutcomeKind.RESPONSE
+
+
+@pytest.mark.slow
+def test_a_stream_may_pause_longer_than_the_http_servers_timeouts(tmp_path: Path) -> None:
+    # Only the function's timeout bounds a pause in a stream (an agent's long tool
+    # call between two updates), as in Lambda; not the 120 s body timeout of HTTP.
+    patient = replace(function(tmp_path), timeout_s=300)
+    with InProcessEmulator((patient,)) as emulator:
+        body = event(chunks=["first", "second"], gate=str(tmp_path), patience=300)
+        with httpx.stream("POST", emulator.url + STREAM_PATH, content=body, timeout=300) as stream:
+            raw = stream.iter_raw()
+            assert frames(next(raw)) == [("PayloadChunk", b"first")]
+            time.sleep(Limits().body_timeout_s + 5)  # the pause itself is what is tested
+            (tmp_path / "1").touch()
+            rest = b"".join(raw)
+    assert frames(rest) == [("PayloadChunk", b"second"), ("InvokeComplete", b"{}")]

@@ -226,6 +226,14 @@ def test_the_classic_invoke_api_answers_error_trailers_as_a_function_error(
     assert response.json() == ERROR
 
 
+def test_the_classic_invoke_api_answers_a_cut_stream_as_a_truncated_response(
+    client: httpx.Client,
+) -> None:
+    response = client.post(invoke_path("raw"), content=payload(chunks=["some"], truncate=True))
+    assert response.headers["x-amz-function-error"] == "Unhandled"
+    assert response.json()["errorType"] == "Runtime.TruncatedResponse"
+
+
 def test_the_classic_invoke_api_strips_an_http_streams_prelude(client: httpx.Client) -> None:
     prelude = json.dumps({"statusCode": 201, "headers": {"Content-Type": "text/html"}})
     chunks = [prelude + "\0" * 8, "<p>hi</p>"]

@@ -64,6 +64,11 @@ def empty_page(event, context):
     return ric.HttpStream([])
 
 
+def late(event, context):
+    wait()  # the handler's work before its first chunk
+    yield b"late"
+
+
 def big(event, context):
     if event.get("small"):
         return {"small": True}
@@ -298,4 +303,25 @@ def test_a_stream_reset_mid_way_is_logged_and_the_next_is_served(app: Path, sign
         runtime.stdout,
     )
     assert b"big: closed early\n" in runtime.stdout
+    assert runtime.stderr == b""
+
+
+def test_a_stream_begun_after_the_api_closed_the_idle_connection_is_delivered(
+    app: Path, signal: Signal
+) -> None:
+    # A stream cannot be sent twice: a connection the Runtime API closed while
+    # the handler worked (an idle timeout) must be found out before it begins.
+    with streaming(app, signal, "app.late") as session:
+        server, peer = session.server, session.peer
+        peer.close()
+        signal.send()
+        fresh = server.accept()
+        assert fresh.read_head().startswith(b"POST /2018-06-01/runtime/invocation/r1/response ")
+        assert fresh.read_chunk() == b"late"
+        assert fresh.read_chunk() is None
+        assert fresh.read_trailers() == []
+        fresh.send(ACCEPTED)
+        serve_next(server).close()
+    runtime = session.runtime
+    assert b"LAMBDA_RUNTIME" not in runtime.stdout
     assert runtime.stderr == b""

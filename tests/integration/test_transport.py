@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 
@@ -64,6 +66,29 @@ def test_idle_connection_closed_by_the_peer_is_stale(
     fresh.send(ACCEPTED)
     assert connection.receive().status == 202
     fresh.close()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_close_if_stale_replaces_only_a_connection_the_peer_ended(
+    server: RawServer, connection: Connection, reset: bool
+) -> None:
+    peer = requested(server, connection)
+    peer.send(ACCEPTED)
+    connection.receive()
+    connection.close_if_stale()  # open and idle: kept
+    connection.send([REQUEST])
+    assert peer.read_request() == REQUEST
+    peer.send(ACCEPTED)
+    connection.receive()
+    if reset:  # SO_LINGER of 0: close() resets the connection
+        peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()
+    connection.close_if_stale()
+    connection.send([REQUEST])  # on a new connection
+    fresh = server.accept()
+    assert fresh.read_request() == REQUEST
+    fresh.send(ACCEPTED)
+    assert connection.receive().status == 202
 
 
 def test_a_new_connection_closed_unanswered_is_not_stale(

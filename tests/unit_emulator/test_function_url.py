@@ -294,6 +294,26 @@ def test_what_lambda_cannot_map_is_its_502(result: bytes) -> None:
     assert buffered_answer(result, "application/json") == error_answer()
 
 
+def test_whitespace_around_a_header_value_is_not_part_of_it() -> None:
+    # RFC 9110 section 5.5; an HTTP server refuses to send a value with it.
+    got = answer(statusCode=200, headers={"Content-Type": " text/html "}, cookies=["a=1 "])
+    assert got.headers == (("Content-Type", "text/html"), ("Set-Cookie", "a=1"))
+    (prelude,) = PreludeReader().feed(prelude_bytes(headers={"X": "\ty"}, cookies=[" c=1"]))
+    assert prelude == Prelude(200, (("X", "y"),), ("c=1",))
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies"),
+    [({"X": "a\r\nInjected: 1"}, []), ({"X": "a\x00"}, []), ({"Bad Name": "a"}, []), ({}, ["a\n"])],
+)
+def test_a_header_no_http_message_can_hold_makes_the_answer_a_502(
+    headers: dict[str, str], cookies: list[str]
+) -> None:
+    assert answer(statusCode=200, headers=headers, cookies=cookies) == error_answer()
+    with pytest.raises(PreludeError, match="cannot send"):
+        PreludeReader().feed(prelude_bytes(headers=headers, cookies=cookies))
+
+
 def test_the_error_answer() -> None:
     assert error_answer() == HttpAnswer(502, (JSON,), b"Internal Server Error")
 

@@ -61,6 +61,15 @@ def test_a_connection_lost_mid_stream_is_a_truncated_response(clock: FakeClock) 
     assert env.stream_broken("r1") == []  # it ended once
 
 
+def test_a_stream_read_whole_is_a_response_with_its_body(clock: FakeClock) -> None:
+    env = running(clock)  # for the classic Invoke API
+    env.stream_began("r1")
+    env.stream_ended("r1", None, "text/plain", b"whole")
+    (complete,) = of(Complete, env.drained("r1", 1))
+    assert isinstance(complete, Complete)
+    assert (complete.outcome.kind, complete.outcome.body) == (OutcomeKind.RESPONSE, b"whole")
+
+
 def test_the_deadline_still_applies_while_streaming(clock: FakeClock) -> None:
     env = running(clock)
     env.stream_began("r1")

@@ -66,6 +66,29 @@ def test_a_long_poll_learns_that_its_peer_closed_its_side(loop: str) -> None:
         sock.close()
 
 
+def test_an_answer_to_a_peer_that_closed_amid_its_body_is_dropped_quietly(loop: str) -> None:
+    # A runtime killed while it streamed: its socket closed with body bytes the
+    # server had not read yet, so the answer meets a reset as it goes out.
+    poll = LongPoll()
+    with Served(poll, loop=loop) as served:
+        sock = served.connect()
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert poll.started.wait(10)
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):  # until the server stops reading
+            while True:
+                sock.send(b"10000\r\n" + b"x" * 0x10000 + b"\r\n")
+        sock.close()
+        served.call(poll.release.set)
+        served.run(all_closed(served))
+    assert served.errors == []
+
+
+async def all_closed(served: Served) -> None:
+    assert served.server is not None
+    await asyncio.gather(*(c.closed for c in list(served.server._connections)))
+
+
 def test_accept_refuses_a_connection_before_anything_is_sent(loop: str) -> None:
     seen: list[ConnectionInfo] = []
     poll = LongPoll()
