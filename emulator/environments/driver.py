@@ -30,17 +30,17 @@ from emulator.core.effects import (
     FreeSlot,
     HandOut,
     Kill,
-    PostAnswer,
     Retire,
     StartTimer,
 )
 from emulator.core.events import EventBus, Notice, Where
 from emulator.core.invocation import Invocation, Outcome
 from emulator.core.lifecycle import Clock, Lifecycle, Limits
-from emulator.core.streaming import StreamLimits, Throttle
+from emulator.core.streaming import StreamLimits
 from emulator.environments import procfs
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
 from emulator.environments.relay import StreamRelay
+from emulator.environments.streamed import StreamedPosts
 from emulator.environments.variables import lambda_environment
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
@@ -101,6 +101,7 @@ class EnvironmentDriver:
         self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
         self._callers: dict[str, asyncio.Future[Outcome]] = {}
         self._relays: dict[str, StreamRelay] = {}
+        self._streams = StreamedPosts(self.core, self._apply, host.streaming, host.clock)
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._peers: dict[tuple[str, int], int | None] = {}
         self._numbers = itertools.count(1)
@@ -359,8 +360,8 @@ class EnvironmentDriver:
         if not error and api.is_streamed(request.headers):
             relay = self._relays.get(request_id)
             if relay is None:
-                return await self._collect(request_id, request)
-            return await self._relay(request_id, request, relay)
+                return await self._streams.collect(request_id, request)
+            return await self._streams.relay(request_id, request, relay)
         limit = self.core.limits.response_limit
         try:
             body = await request.read(limit)
@@ -372,67 +373,6 @@ class EnvironmentDriver:
         self._apply(effects)
         status, answer = api.answer(post, request_id, limit)
         return _json(status, answer)
-
-    async def _relay(self, request_id: str, request: Request, relay: StreamRelay) -> Response:
-        """A streamed response, relayed to its caller chunk by chunk as it arrives.
-
-        Lambda's bandwidth cap holds each chunk back as long as it says; past
-        the size limit the stream is cut off and the runtime answered 413. A
-        chunk that comes after the invocation ended (a timeout that left the
-        runtime running, with max_concurrency above 1) is answered 410 at once,
-        so the worker stops and comes back instead of streaming on to nobody.
-        """
-        limits = self._host.streaming
-        post = self.core.stream_began(request_id)
-        if post is not PostAnswer.ACCEPTED:
-            return _json(*api.answer(post, request_id, limits.limit))
-        content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
-        relay.begin(content_type)
-        throttle = Throttle(limits)
-        try:
-            async for chunk in request.stream():
-                if relay.closed:  # the invocation has ended: stream_ended refuses
-                    post, effects = self.core.stream_ended(request_id, None, content_type)
-                    break
-                if throttle.sent + len(chunk) > limits.limit:
-                    await relay.put(chunk[: limits.limit - throttle.sent])
-                    post, effects = self.core.stream_too_large(request_id, limits.limit)
-                    break
-                delay = throttle.delay(len(chunk), self._host.clock.monotonic())
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await relay.put(chunk)
-            else:
-                failure = api.streamed_error(request.trailers)
-                post, effects = self.core.stream_ended(request_id, failure, content_type)
-        except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
-            relay.close()
-            self._apply(self.core.stream_broken(request_id))
-            raise
-        relay.close()
-        self._apply(effects)
-        return _json(*api.answer(post, request_id, limits.limit))
-
-    async def _collect(self, request_id: str, request: Request) -> Response:
-        """A streamed response read whole, for a caller that takes it so (the classic
-        Invoke API): streaming all the while, so a cut is a truncated response."""
-        limit = self.core.limits.response_limit
-        post = self.core.stream_began(request_id)
-        if post is not PostAnswer.ACCEPTED:
-            return _json(*api.answer(post, request_id, limit))
-        try:
-            body = await request.read(limit)
-        except BodyTooLarge:
-            post, effects = self.core.stream_too_large(request_id, limit)
-        except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
-            self._apply(self.core.stream_broken(request_id))
-            raise
-        else:
-            failure = api.streamed_error(request.trailers)
-            content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
-            post, effects = self.core.stream_ended(request_id, failure, content_type, body)
-        self._apply(effects)
-        return _json(*api.answer(post, request_id, limit))
 
     async def _init_error(self, request: Request) -> Response:
         try:
