@@ -183,6 +183,11 @@ class Lifecycle:
             return PostAnswer.ACCEPTED
         return refusal
 
+    def streaming(self, request_id: str) -> bool:
+        """Whether ``request_id`` is streaming its response (not ended meanwhile)."""
+        held = self._held.get(request_id)
+        return held is not None and held.state is State.STREAMING
+
     def stream_ended(
         self, request_id: str, failure: bytes | None, content_type: str, body: bytes = b""
     ) -> tuple[PostAnswer, list[Effect]]:

@@ -16,7 +16,7 @@ from emulator.core.effects import Effect, PostAnswer
 from emulator.core.lifecycle import Clock, Lifecycle
 from emulator.core.streaming import StreamLimits, Throttle
 from emulator.environments.relay import StreamRelay
-from emulator.http import BodyTooLarge, Request, Response, json_response
+from emulator.http import Request, Response, json_response
 from emulator.protocols import runtime_api as api
 
 __all__ = ["StreamedPosts"]
@@ -79,21 +79,31 @@ class StreamedPosts:
 
     async def collect(self, request_id: str, request: Request) -> Response:
         """A streamed response read whole, for a caller that takes it so (the classic
-        Invoke API): streaming all the while, so a cut is a truncated response."""
+        Invoke API): streaming all the while, so a cut is a truncated response, and
+        a chunk after the invocation ended is refused as the relay refuses it."""
         limit = self._core.limits.response_limit
         post = self._core.stream_began(request_id)
         if post is not PostAnswer.ACCEPTED:
             return json_response(*api.answer(post, request_id, limit))
+        content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
+        chunks: list[bytes] = []
+        size = 0
         try:
-            body = await request.read(limit)
-        except BodyTooLarge:
-            post, effects = self._core.stream_too_large(request_id, limit)
+            async for chunk in request.stream():
+                size += len(chunk)
+                if not self._core.streaming(request_id):  # ended: stream_ended refuses
+                    post, effects = self._core.stream_ended(request_id, None, content_type)
+                    break
+                if size > limit:
+                    post, effects = self._core.stream_too_large(request_id, limit)
+                    break
+                chunks.append(chunk)
+            else:
+                failure = api.streamed_error(request.trailers)
+                body = b"".join(chunks)
+                post, effects = self._core.stream_ended(request_id, failure, content_type, body)
         except BaseException:  # the connection went (cancelled) or stalled (TimeoutError)
             self._apply(self._core.stream_broken(request_id))
             raise
-        else:
-            failure = api.streamed_error(request.trailers)
-            content_type = request.headers.get("content-type", api.STREAM_CONTENT_TYPE)
-            post, effects = self._core.stream_ended(request_id, failure, content_type, body)
         self._apply(effects)
         return json_response(*api.answer(post, request_id, limit))

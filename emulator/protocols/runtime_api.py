@@ -116,10 +116,14 @@ def streamed_error(trailers: Mapping[str, str]) -> bytes | None:
     if error_type is None:
         return None
     try:
-        return base64.b64decode(trailers.get(H_ERROR_BODY, ""), validate=True)
+        body = base64.b64decode(trailers.get(H_ERROR_BODY, ""), validate=True)
     except binascii.Error:
         message = "the error body in the response's trailers is not base64"
-        return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    else:
+        if body:
+            return body
+        message = ""  # a type without a body: the caller still learns the type
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
 def error_body(error_type: str, message: str) -> bytes:
