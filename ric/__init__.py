@@ -11,6 +11,8 @@ the helpers below import their module on first use.
 - ``ric.Stream(body, content_type)`` and ``ric.HttpStream(body, status_code,
   headers, cookies)``: a streamed response, returned by the handler (a
   generator streams too); see :mod:`ric.stream`.
+- ``ric.wsgi(app, *, streaming=False)``: a handler serving a WSGI app for API
+  Gateway, ALB and function URL events; see :mod:`ric.web`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from ric.shutdown import on_shutdown
     from ric.snapstart import register_after_restore, register_before_snapshot
     from ric.stream import HttpStream, Stream
+    from ric.web.wsgi import wsgi
 
 __all__ = [
     "HttpStream",
@@ -28,6 +31,7 @@ __all__ = [
     "on_shutdown",
     "register_after_restore",
     "register_before_snapshot",
+    "wsgi",
 ]
 
 __version__ = "0.1.0"
@@ -38,6 +42,7 @@ _HELPERS = {
     "on_shutdown": "ric.shutdown",
     "register_after_restore": "ric.snapstart",
     "register_before_snapshot": "ric.snapstart",
+    "wsgi": "ric.web.wsgi",
 }
 
 
