@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -320,3 +322,13 @@ def test_environ_of_a_v2_cookie_field() -> None:
     event["headers"]["cookie"] = "late=1"
     env = environ(parse(event, CONTEXT))
     assert env["HTTP_COOKIE"] == "theme=dark;session=abc;late=1"
+
+
+def test_a_plain_handler_loads_no_web_module() -> None:
+    script = (
+        "import ric, ric.runtime, sys; print([m for m in sys.modules if m.startswith('ric.web')])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n"
