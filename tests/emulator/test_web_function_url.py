@@ -1,6 +1,5 @@
 """ric.wsgi behind the emulator's function URLs, buffered and RESPONSE_STREAM, in real processes.
 
-(An integration test: it lives beside the other ric.web tests, marked so.)
 Incrementality is proven with gates, never with timing: the app yields
 event ``i`` only once the file ``{gate}/{i}`` exists, and the test creates it
 only after it has read event ``i - 1``.
@@ -17,8 +16,6 @@ import httpx
 import pytest
 
 from tests.emulator.harness import EmulatorProcess, boto3_lambda, containing, toml_config
-
-pytestmark = pytest.mark.integration
 
 APP = textwrap.dedent(
     """
