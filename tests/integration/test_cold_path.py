@@ -1,7 +1,8 @@
 """What a plain sync handler's runtime imports before its first ``GET /next``.
 
 Each module costs every cold start its import; these are the heavy ones the
-path avoids (README, "Cold start"). The runtime runs with ``-X importtime``
+path avoids (README, "Cold start"), asyncio and uvloop among them: only an
+awaitable or async iterator result brings in the event loop (ric.aio). The runtime runs with ``-X importtime``
 and its first ``GET /next`` parks: the modules listed on its standard error
 by then are those imported before it. Coverage's variables are left out of
 its environment: coverage.py would import many of them itself.
@@ -44,7 +45,9 @@ AVOIDED = {
     "traceback",
     "typing",
     "uuid",
+    "uvloop",
     "weakref",
+    "ric.aio",
     "ric.applog",
     "ric.extensions",
     "ric.pool",
