@@ -4,6 +4,8 @@
 API. Nothing is imported here beyond the version, so start-up stays cheap:
 the helpers below import their module on first use.
 
+- ``ric.on_init(hook)``: run ``hook()`` (sync or async) once during init,
+  after the handler's module is imported; see :mod:`ric.oninit`.
 - ``ric.on_shutdown(callback)``: cleanup when Lambda ends the environment.
 - ``ric.register_before_snapshot(func, *args, **kwargs)`` and
   ``ric.register_after_restore(...)``: SnapStart hooks, as ``snapshot_restore_py``
@@ -20,6 +22,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ric.context import current_context
+    from ric.oninit import on_init
     from ric.shutdown import on_shutdown
     from ric.snapstart import register_after_restore, register_before_snapshot
     from ric.stream import HttpStream, Stream
@@ -29,6 +32,7 @@ __all__ = [
     "Stream",
     "__version__",
     "current_context",
+    "on_init",
     "on_shutdown",
     "register_after_restore",
     "register_before_snapshot",
@@ -40,6 +44,7 @@ _HELPERS = {
     "HttpStream": "ric.stream",
     "Stream": "ric.stream",
     "current_context": "ric.context",
+    "on_init": "ric.oninit",
     "on_shutdown": "ric.shutdown",
     "register_after_restore": "ric.snapstart",
     "register_before_snapshot": "ric.snapstart",

@@ -350,10 +350,12 @@ class Runtime:
         when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
         try:
             handler = load_without_collections(config.handler, config.task_root)
+            loop = LoopRef(config.event_loop)
+            if (hooks := sys.modules.get("ric.oninit")) is not None:  # imported to register
+                hooks.registry().run(lambda awaitable: loop.get().run(awaitable))
         except InitError as exc:
             self._report_init_error(exc)
             return init_failed
-        loop = LoopRef(config.event_loop)
         codec = Codec()
         if config.initialization_type != "on-demand":
             # Init runs ahead of any caller here, so pay for orjson now, not later.
