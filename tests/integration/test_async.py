@@ -63,6 +63,27 @@ async def double():
         await STATE["answers"].put(n * 2)
 
 
+async def pooled(event, context):
+    # An HTTP server and an httpx.AsyncClient, both bound to the loop, made in
+    # the first invocation; the next ones reuse the client's pooled connection.
+    import httpx
+
+    if "client" not in STATE:
+        STATE["connections"] = 0
+
+        async def serve(reader, writer):
+            STATE["connections"] += 1
+            while await reader.readuntil(b"\\r\\n\\r\\n"):
+                writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+                await writer.drain()
+
+        STATE["server"] = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = STATE["server"].sockets[0].getsockname()[1]
+        STATE["client"] = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
+    response = await STATE["client"].get("/")
+    return [response.text, STATE["connections"]]
+
+
 async def fail(event, context):
     await asyncio.sleep(0)
     raise ValueError("async bad")
@@ -153,6 +174,15 @@ def test_a_lock_queue_and_task_of_one_invocation_work_in_the_next(
 ) -> None:
     posted, runtime = answers(runtime_api, app, "app.bound", b"{}", b'{"n": 2}', b'{"n": 5}')
     assert posted == ["started", 4, 10]
+    assert runtime.stderr == b""
+
+
+def test_an_httpx_client_of_one_invocation_works_in_the_next(
+    runtime_api: ScriptedRuntimeApi, app: Path
+) -> None:
+    posted, runtime = answers(runtime_api, app, "app.pooled", b"{}", b"{}", b"{}")
+    # One connection for the three: the pool's connection outlived its invocation.
+    assert posted == [["ok", 1]] * 3
     assert runtime.stderr == b""
 
 
