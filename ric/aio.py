@@ -27,7 +27,17 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
     from typing import Any
 
-__all__ = ["AsyncChunks", "EventLoop", "new_loop"]
+__all__ = ["AsyncChunks", "CancelledError", "EventLoop", "new_loop"]
+
+
+class CancelledError(Exception):
+    """What the handler awaited was cancelled: its error, under asyncio's name.
+
+    asyncio's ``CancelledError`` is a ``BaseException``, which would pass the
+    runtime's ``except Exception`` and end the process (and the environment
+    with it); as an ``Exception`` it is posted as any handler error is, with
+    the user's frames, and the next invocation is served.
+    """
 
 
 def new_loop(choice: str) -> asyncio.AbstractEventLoop:
@@ -51,7 +61,7 @@ async def _settled(awaitable: Awaitable[Any]) -> tuple[bool, Any]:
     """
     try:
         return True, await awaitable
-    except Exception as exc:
+    except (Exception, asyncio.CancelledError) as exc:
         return False, exc
 
 
@@ -75,6 +85,9 @@ class EventLoop:
         ok, value = self.loop.run_until_complete(_settled(awaitable))
         if ok:
             return value
+        if isinstance(value, asyncio.CancelledError):
+            cancelled = CancelledError(*value.args)
+            raise cancelled.with_traceback(value.__traceback__) from None
         raise value
 
     def iterate(self, source: AsyncIterator[object]) -> AsyncChunks:

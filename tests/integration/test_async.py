@@ -84,6 +84,13 @@ async def pooled(event, context):
     return [response.text, STATE["connections"]]
 
 
+async def cancelled(event, context):
+    if event.get("cancel"):
+        asyncio.current_task().cancel()
+        await asyncio.sleep(0)
+    return "served"
+
+
 async def fail(event, context):
     await asyncio.sleep(0)
     raise ValueError("async bad")
@@ -198,6 +205,20 @@ def test_the_context_is_current_in_tasks_and_copied_threads(
 ) -> None:
     posted, _ = answers(runtime_api, app, "app.tasks", b"{}")
     assert posted == [{"tasks": [True, True, True], "copied": True, "plain": None}]
+
+
+def test_a_cancelled_handler_is_an_error_and_the_next_is_served(
+    runtime_api: ScriptedRuntimeApi, app: Path
+) -> None:
+    runtime_api.event("r-c", b'{"cancel": true}')
+    runtime_api.post("invocation/r-c/error")
+    runtime_api.event("r-2")
+    runtime_api.post("invocation/r-2/response")
+    runtime_api.park()
+    serve(runtime_api, app, "app.cancelled").stop()
+    error, served = runtime_api.posts()
+    assert json.loads(error.body)["errorType"] == "CancelledError"
+    assert served.body == b'"served"'
 
 
 def test_an_async_error_is_posted_and_logged_as_a_sync_one(

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from ric.aio import EventLoop, new_loop
+from ric.aio import CancelledError, EventLoop, new_loop
 from ric.config import RuntimeConfig
-from ric.context import CURRENT, LambdaContext, current_context, make_context
+from ric.context import CURRENT, LambdaContext, Scope, current_context, make_context
 from ric.errors import ConfigError
+from ric.marshal import Codec
+from ric.outcome import Streamed
 from ric.protocol import Invocation
-from ric.runtime import LoopRef
+from ric.runtime import Failures, LoopRef, Respond
 
 CONFIG = RuntimeConfig("127.0.0.1:9001", "app.handler", "/var/task", {})
 
@@ -69,6 +71,31 @@ def test_run_gives_the_value_and_raises_what_was_raised(loop: EventLoop) -> None
         "_settled",
         "fails",
     ]
+
+
+def test_a_cancelled_awaitable_is_an_exception_not_the_end(loop: EventLoop) -> None:
+    async def cancelled() -> None:
+        raise asyncio.CancelledError("stop")
+
+    with pytest.raises(CancelledError) as raised:
+        loop.run(cancelled())
+    assert isinstance(raised.value, Exception)
+    assert raised.value.args == ("stop",)
+    assert [frame.name for frame in _frames(raised.value)][-1] == "cancelled"
+
+
+def test_a_stream_body_runs_with_its_invocation_current() -> None:
+    scope = Scope()
+    scope.latest = context("r7")
+
+    def body() -> Iterator[str]:
+        yield current_context().aws_request_id  # type: ignore[union-attr]
+
+    respond = Respond(Codec(), Failures("/", lambda log: None), scope=scope)
+    outcome = respond(body(), "r7")
+    assert isinstance(outcome, Streamed)
+    assert list(outcome.chunks) == [b"r7"]
+    assert current_context() is None
 
 
 def _frames(exc: BaseException) -> list[Any]:
