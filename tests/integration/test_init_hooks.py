@@ -109,3 +109,52 @@ def test_a_failing_hook_is_an_init_error(
     ]
     assert runtime.stdout.startswith(b"[ERROR] ConnectionError: no database\r")
     assert runtime.stderr == b""
+
+
+SNAPPED = """
+import os
+
+import ric
+from ric import snapstart
+
+
+def note(line):
+    with open(os.environ["HOOK_LOG"], "a") as log:
+        log.write(line + "\\n")
+
+
+snapstart.register_before_snapshot(note, "before-snapshot")
+
+
+@ric.on_init
+async def opened():
+    note("on-init")
+
+
+def handler(event, context):
+    return "served"
+"""
+
+
+def test_hooks_run_before_the_snapshot(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot
+) -> None:
+    task_root.write("snapped.py", SNAPPED)
+    log = task_root.path / "hooks.log"
+    at_restore_next: list[str] = []
+    runtime_api.restore_next(on_request=lambda: at_restore_next.extend(log.read_text().split()))
+    runtime_api.event("r1")
+    runtime_api.post("invocation/r1/response")
+    runtime_api.park()
+    env = lambda_env(
+        runtime_api.address,
+        task_root.path,
+        HOOK_LOG=str(log),
+        AWS_LAMBDA_INITIALIZATION_TYPE="snap-start",
+    )
+    runtime = RuntimeProcess(ric_command("snapped.handler"), env, task_root.path)
+    assert runtime_api.parked.wait(30)
+    runtime.stop()
+    # The snapshot is taken once restore/next is sent: both hooks ran by then, ours first.
+    assert at_restore_next == ["on-init", "before-snapshot"]
+    assert runtime_api.posts()[0].body == b'"served"'
