@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Any, Any], Any]
 
-__all__ = ["load_handler", "load_without_collections", "split_handler"]
+__all__ = ["is_async", "load_handler", "load_without_collections", "split_handler"]
 
 
 def split_handler(handler: str) -> tuple[str, str]:
@@ -105,3 +105,16 @@ def _with_cause(error: InitError, cause: BaseException) -> InitError:
     # the chained traceback a user would otherwise see in the log.
     error.user_exception = cause
     return error
+
+
+# inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR, without importing inspect.
+_ASYNC_FLAGS = 0x80 | 0x200
+
+
+def is_async(handler: Handler) -> bool:
+    """Whether ``handler`` is an ``async def`` function (a coroutine or an async generator's).
+
+    A sync handler returning an awaitable is found at its first call instead.
+    """
+    code = getattr(handler, "__code__", None)
+    return code is not None and bool(code.co_flags & _ASYNC_FLAGS)

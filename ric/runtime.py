@@ -41,8 +41,8 @@ from ric import __version__
 from ric.client import RuntimeClient
 from ric.context import CURRENT, Scope, TraceId, make_context
 from ric.errors import ConfigError, InitError, InvocationError, RuntimeApiError
-from ric.handler import load_without_collections
-from ric.log import runtime_line, when_imported
+from ric.handler import is_async, load_without_collections
+from ric.log import flush_output, runtime_line, when_imported
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import RequestBuilder
@@ -72,7 +72,6 @@ __all__ = [
     "Respond",
     "Runtime",
     "connect",
-    "flush_output",
     "run",
 ]
 
@@ -157,24 +156,6 @@ class Call:
                 flush_output()
         finally:
             CURRENT.reset(token)
-
-
-def flush_output() -> None:
-    """The function's standard output and error, flushed before its result is posted.
-
-    A line written without its newline (``sys.stdout.write("partial")``) stays
-    in the text layer's buffer: it would show after the invocation's END, glued
-    to the next invocation's first line. awslambdaric flushes after every write.
-    """
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (AttributeError, OSError, ValueError):
-                continue
 
 
 class Respond:
@@ -351,6 +332,8 @@ class Runtime:
         try:
             handler = load_without_collections(config.handler, config.task_root)
             loop = LoopRef(config.event_loop)
+            if is_async(handler):  # the loop (and asyncio's import) in Init Duration
+                loop.get()
             if (hooks := sys.modules.get("ric.oninit")) is not None:  # imported to register
                 hooks.registry().run(lambda awaitable: loop.get().run(awaitable))
         except InitError as exc:

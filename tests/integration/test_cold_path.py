@@ -100,3 +100,19 @@ def test_the_plain_path_stays_light(
     # does not go through the import statement's timing).
     assert {"ric.runtime", "ric.client", "ric.outcome", "_socket", "_json"} <= modules
     assert modules & AVOIDED == set()
+
+
+ASYNC = """
+async def handler(event, context):
+    return event
+"""
+
+
+def test_an_async_handler_has_its_loop_made_during_init(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    # Found at init, not at the first call: the loop's cost is in Init Duration.
+    task_root.write("plain.py", ASYNC)
+    modules = imported_before_first_next(runtime_api, tmp_path, RIC_EVENT_LOOP="asyncio")
+    assert {"ric.aio", "asyncio"} <= modules
+    assert "uvloop" not in modules
