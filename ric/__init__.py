@@ -4,10 +4,14 @@
 API. Nothing is imported here beyond the version, so start-up stays cheap:
 the helpers below import their module on first use.
 
+- ``ric.on_init(hook)``: run ``hook()`` (sync or async) once during init,
+  after the handler's module is imported; see :mod:`ric.oninit`.
 - ``ric.on_shutdown(callback)``: cleanup when Lambda ends the environment.
 - ``ric.register_before_snapshot(func, *args, **kwargs)`` and
   ``ric.register_after_restore(...)``: SnapStart hooks, as ``snapshot_restore_py``
   offers them.
+- ``ric.current_context()``: the context of the invocation the caller runs in
+  (in asyncio tasks and ``contextvars.copy_context()`` threads too), else None.
 - ``ric.Stream(body, content_type)`` and ``ric.HttpStream(body, status_code,
   headers, cookies)``: a streamed response, returned by the handler (a
   generator streams too); see :mod:`ric.stream`.
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ric.context import current_context
+    from ric.oninit import on_init
     from ric.shutdown import on_shutdown
     from ric.snapstart import register_after_restore, register_before_snapshot
     from ric.stream import HttpStream, Stream
@@ -28,6 +34,8 @@ __all__ = [
     "HttpStream",
     "Stream",
     "__version__",
+    "current_context",
+    "on_init",
     "on_shutdown",
     "register_after_restore",
     "register_before_snapshot",
@@ -39,6 +47,8 @@ __version__ = "0.1.0"
 _HELPERS = {
     "HttpStream": "ric.stream",
     "Stream": "ric.stream",
+    "current_context": "ric.context",
+    "on_init": "ric.oninit",
     "on_shutdown": "ric.shutdown",
     "register_after_restore": "ric.snapstart",
     "register_before_snapshot": "ric.snapstart",

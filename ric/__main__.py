@@ -19,7 +19,7 @@ from ric import __version__
 from ric.config import TELEMETRY_FD, RuntimeConfig
 from ric.errors import ConfigError
 from ric.log import LogSink
-from ric.runtime import Runtime, connect, register_shutdown_extension
+from ric.runtime import Runtime, connect
 
 __all__ = ["USAGE", "main"]
 
@@ -96,6 +96,7 @@ def _write_bootstrap(folder: str) -> int:
 
 def _supervise(config: RuntimeConfig, sink: LogSink) -> int:
     from ric.pool import INIT_FAILED
+    from ric.shutdown import register_shutdown_extension
     from ric.workers import supervise
 
     # The supervisor passes SIGTERM on to the workers, whose on_shutdown hooks

@@ -12,9 +12,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["LOG_LEVELS", "SHUTDOWN_BUDGET", "TELEMETRY_FD", "RuntimeConfig"]
+__all__ = ["EVENT_LOOP", "LOG_LEVELS", "SHUTDOWN_BUDGET", "TELEMETRY_FD", "RuntimeConfig"]
 
 SHUTDOWN_BUDGET = "RIC_SHUTDOWN_BUDGET_MS"
+# Which event loop async handlers run on (ric.aio): ``auto`` (uvloop when it is
+# installed, else asyncio's) or ``asyncio``; ric's own setting.
+EVENT_LOOP = "RIC_EVENT_LOOP"
 
 # The log descriptor the managed runtime writes frames to; the runtime removes
 # it from its environment so that the function's own children don't inherit it.
@@ -36,6 +39,7 @@ class RuntimeConfig:
     """Immutable settings of one runtime process."""
 
     __slots__ = (
+        "event_loop",
         "function_name",
         "function_version",
         "handler",
@@ -66,6 +70,7 @@ class RuntimeConfig:
     telemetry_fd: int | None
     shutdown_budget_s: float
     max_concurrency: int
+    event_loop: str
 
     def __init__(
         self,
@@ -93,6 +98,7 @@ class RuntimeConfig:
             # How long on_shutdown hooks may run after SIGTERM; ric's own setting.
             "shutdown_budget_s": _milliseconds(function.get(SHUTDOWN_BUDGET, "500")),
             "max_concurrency": _concurrency(function.get("AWS_LAMBDA_MAX_CONCURRENCY", "")),
+            "event_loop": _event_loop(function.get(EVENT_LOOP, "")),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -149,6 +155,13 @@ def _milliseconds(value: str) -> float:
     if millis is None:
         raise ConfigError(f"{SHUTDOWN_BUDGET}: expected milliseconds, got {value!r}")
     return millis / 1000
+
+
+def _event_loop(value: str) -> str:
+    choice = value.lower() or "auto"
+    if choice not in ("auto", "asyncio"):
+        raise ConfigError(f"{EVENT_LOOP}: expected auto or asyncio, got {value!r}")
+    return choice
 
 
 def _concurrency(value: str) -> int:

@@ -2,8 +2,12 @@
 
 Attribute names and types follow the Python runtime's documented context
 (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html).
-The invocation in progress is kept in a ``ContextVar`` so it stays right under
-threads and asyncio tasks.
+The invocation in progress is kept in a ``ContextVar`` (:data:`CURRENT`) so it
+stays right under asyncio tasks (each copies its creator's context) and
+threads started in a copy of it (``contextvars.copy_context().run``);
+:func:`current_context` (``ric.current_context()``) reads it from anywhere,
+as Node's InvokeStore does: a library gets the request id, tenant id and trace
+id without being handed the context.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from ric.protocol import Invocation
 
 __all__ = [
+    "CURRENT",
     "Client",
     "ClientContext",
     "CognitoIdentity",
@@ -33,7 +38,17 @@ __all__ = [
     "make_context",
 ]
 
-current_context: ContextVar[LambdaContext | None] = ContextVar("ric_current_context", default=None)
+CURRENT: ContextVar[LambdaContext | None] = ContextVar("ric_current_context", default=None)
+
+
+def current_context() -> LambdaContext | None:
+    """The context of the invocation the caller runs in; None outside one.
+
+    Right in the handler, in asyncio tasks it starts (they copy its context),
+    and in threads that run in ``contextvars.copy_context()``; a thread
+    started plainly begins with an empty context, so None there.
+    """
+    return CURRENT.get()
 
 
 class CognitoIdentity:
@@ -103,6 +118,7 @@ class LambdaContext:
         "log_stream_name",
         "memory_limit_in_mb",
         "tenant_id",
+        "trace_id",
     )
 
     def __init__(
@@ -117,6 +133,10 @@ class LambdaContext:
         self.aws_request_id = invocation.request_id
         self.invoked_function_arn = invocation.function_arn
         self.tenant_id = invocation.tenant_id
+        # Lambda-Runtime-Trace-Id (runtimes-api.html, "Next invocation"): the
+        # X-Ray trace header, also in _X_AMZN_TRACE_ID; None when not sent.
+        # Not an awslambdaric attribute: an addition, as Node's context has it.
+        self.trace_id = invocation.trace_id
         self._deadline_ms = invocation.deadline_ms
         self.function_name = config.function_name
         self.function_version = config.function_version
@@ -174,7 +194,7 @@ class Scope:
 
     def current(self) -> LambdaContext | None:
         """The context of the invocation this code runs for, if any."""
-        return current_context.get() or self.latest
+        return CURRENT.get() or self.latest
 
 
 # Set per invocation from Lambda-Runtime-Trace-Id for the X-Ray SDK

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FRAME_MAGIC",
     "LogSink",
+    "flush_output",
     "frame",
     "level_bits",
     "runtime_line",
@@ -212,3 +213,21 @@ class _Watch:
             self._callback(module)
 
         return exec_module
+
+
+def flush_output() -> None:
+    """The function's standard output and error, flushed before its result is posted.
+
+    A line written without its newline (``sys.stdout.write("partial")``) stays
+    in the text layer's buffer: it would show after the invocation's END, glued
+    to the next invocation's first line. awslambdaric flushes after every write.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                continue

@@ -24,11 +24,13 @@ small object built once at init:
 
 :func:`run` posts each outcome with :class:`~ric.client.RuntimeClient` and can
 be bounded to a number of invocations. What comes later lands as a layer of
-its own, imported only when a handler needs it: an async handler or a web
-application is a handler wrapped at init (a persistent event loop, an ASGI or
-WSGI bridge), an async generator result one more source of chunks for
-:mod:`ric.stream`. (One module, not two: each module on the way to the first
-``GET /next`` costs every cold start its import.)
+its own, imported only when a handler needs it. An awaitable result (an
+``async def`` handler's coroutine) is run by :class:`Call` on the process's
+one event loop, and an async iterator result streams through it:
+:class:`LoopRef` imports :mod:`ric.aio` (and asyncio) the first time either
+shows up, so a sync handler never imports them. (Layers live in this module,
+not one each: each module on the way to the first ``GET /next`` costs every
+cold start its import.)
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ import sys
 
 from ric import __version__
 from ric.client import RuntimeClient
-from ric.context import Scope, TraceId, current_context, make_context
+from ric.context import CURRENT, Scope, TraceId, make_context
 from ric.errors import ConfigError, InitError, InvocationError, RuntimeApiError
-from ric.handler import load_handler
-from ric.log import runtime_line, when_imported
+from ric.handler import is_async, load_without_collections
+from ric.log import flush_output, runtime_line, when_imported
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
 from ric.protocol import RequestBuilder
@@ -49,8 +51,10 @@ from ric.transport import Connection, parse_address
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
+    from contextvars import Context
     from typing import Any
 
+    from ric.aio import AsyncChunks, EventLoop
     from ric.config import RuntimeConfig
     from ric.errors import RicError
     from ric.log import LogSink
@@ -63,12 +67,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Call",
     "Failures",
+    "LoopRef",
     "Pipeline",
     "Respond",
     "Runtime",
     "connect",
-    "flush_output",
-    "register_shutdown_extension",
     "run",
 ]
 
@@ -81,10 +84,41 @@ class _Raised(Exception):
         self.exception = exception
 
 
-class Call:
-    """Layer 1: call the handler with the invocation's event and context."""
+# What handlers return most: JSON values and bytes, never awaited nor streamed
+# (a dict or a list is iterable, not an iterator). One set lookup keeps them
+# off the awaitable and streaming checks.
+_BUFFERED = frozenset({dict, list, str, bytes, int, float, bool, tuple, type(None)})
 
-    __slots__ = ("_codec", "_config", "_handler", "_scope", "_trace")
+
+class LoopRef:
+    """The process's event loop (:mod:`ric.aio`), made the first time a handler needs one."""
+
+    __slots__ = ("_choice", "_loop")
+
+    def __init__(self, choice: str = "auto") -> None:
+        self._choice = choice
+        self._loop: EventLoop | None = None
+
+    def get(self) -> EventLoop:
+        if self._loop is None:
+            from ric.aio import EventLoop
+
+            self._loop = EventLoop(self._choice)
+        return self._loop
+
+    def iterate(self, source: Any) -> AsyncChunks:
+        """An async iterator as chunks for :mod:`ric.stream`, run on the loop."""
+        return self.get().iterate(source)
+
+
+class Call:
+    """Layer 1: call the handler with the invocation's event and context.
+
+    An awaitable result (what an ``async def`` handler returns) is awaited on
+    ``loop``'s event loop, still inside the invocation's context.
+    """
+
+    __slots__ = ("_codec", "_config", "_handler", "_loop", "_scope", "_trace")
 
     def __init__(
         self,
@@ -93,63 +127,54 @@ class Call:
         codec: Codec,
         trace: TraceId,
         scope: Scope,
+        *,
+        loop: LoopRef | None = None,
     ) -> None:
         self._handler = handler
         self._config = config
         self._codec = codec
         self._trace = trace
         self._scope = scope
+        self._loop = LoopRef(config.event_loop) if loop is None else loop
 
     def __call__(self, invocation: Invocation) -> Any:
         """The handler's result; what it raised comes out as ``_Raised``."""
         self._trace.set(invocation.trace_id)
         context = make_context(invocation, self._config, self._scope.log)
         self._scope.latest = context
-        token = current_context.set(context)
+        token = CURRENT.set(context)
         try:
             event = self._codec.decode(invocation.body, invocation.content_type)
             try:
-                return self._handler(event, context)
+                result = self._handler(event, context)
+                if type(result) not in _BUFFERED and hasattr(type(result), "__await__"):
+                    result = self._loop.get().run(result)
+                return result
             except Exception as exc:
                 raise _Raised(exc) from None
             finally:
                 flush_output()
         finally:
-            current_context.reset(token)
-
-
-def flush_output() -> None:
-    """The function's standard output and error, flushed before its result is posted.
-
-    A line written without its newline (``sys.stdout.write("partial")``) stays
-    in the text layer's buffer: it would show after the invocation's END, glued
-    to the next invocation's first line. awslambdaric flushes after every write.
-    """
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # replaced, broken or closed by the user
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (AttributeError, OSError, ValueError):
-                continue
-
-
-# What handlers return most: JSON values and bytes, never streamed (a dict or
-# a list is iterable, not an iterator). One set lookup keeps them off the
-# streaming checks.
-_BUFFERED = frozenset({dict, list, str, bytes, int, float, bool, tuple, type(None)})
+            CURRENT.reset(token)
 
 
 class Respond:
     """Layer 2: the handler's result as an outcome."""
 
-    __slots__ = ("_codec", "_failures")
+    __slots__ = ("_codec", "_failures", "_loop", "_scope")
 
-    def __init__(self, codec: Codec, failures: Failures) -> None:
+    def __init__(
+        self,
+        codec: Codec,
+        failures: Failures,
+        *,
+        loop: LoopRef | None = None,
+        scope: Scope | None = None,
+    ) -> None:
         self._codec = codec
         self._failures = failures
+        self._loop = LoopRef() if loop is None else loop
+        self._scope = scope
 
     def __call__(self, result: Any, request_id: str) -> Outcome:
         if type(result) in _BUFFERED or not _streams(result):
@@ -164,13 +189,34 @@ class Respond:
         def fail(exc: Exception) -> ErrorReport:
             return failures.report(exc, request_id)
 
-        return streamed(result, self._codec, fail, flush_output)
+        return streamed(
+            result,
+            self._codec,
+            fail,
+            flush_output,
+            asynchronous=self._loop.iterate,
+            context=self._body_context(),
+        )
+
+    def _body_context(self) -> Context | None:
+        """Where a stream's body runs: the invocation's context current, as in the handler."""
+        invocation = None if self._scope is None else self._scope.latest
+        if invocation is None:
+            return None
+        from _contextvars import copy_context
+
+        context = copy_context()
+        context.run(CURRENT.set, invocation)
+        return context
 
 
 def _streams(result: object) -> bool:
-    """Whether ``result`` streams: a Stream, or an iterator but a str, bytes, dict or list."""
+    """Whether ``result`` streams: a Stream, an async iterator, or an iterator but a
+    str, bytes, dict or list."""
     if hasattr(type(result), "__next__"):
         return not isinstance(result, (str, bytes, dict, list))
+    if hasattr(type(result), "__anext__"):
+        return True
     stream = sys.modules.get("ric.stream")  # no Stream exists before its module is loaded
     return stream is not None and isinstance(result, stream.Stream)
 
@@ -253,15 +299,6 @@ def connect(config: RuntimeConfig, sink: LogSink) -> RuntimeClient:
     return RuntimeClient(Connection(host, port), requests, sink.text)
 
 
-def register_shutdown_extension(config: RuntimeConfig, sink: LogSink) -> None:
-    """Register the internal extension that makes Lambda end the environment with SIGTERM."""
-    from ric.extensions import ExtensionRequests
-    from ric.shutdown import register
-
-    host, port = parse_address(config.runtime_api)
-    register(ExtensionRequests(config.runtime_api), Connection(host, port), sink.text)
-
-
 class Runtime:
     """Init, then serve; each phase returns what the process exits with."""
 
@@ -293,7 +330,12 @@ class Runtime:
         scope = Scope(sink.text)
         when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
         try:
-            handler = _without_collections(load_handler, config.handler, config.task_root)
+            handler = load_without_collections(config.handler, config.task_root)
+            loop = LoopRef(config.event_loop)
+            if is_async(handler):  # the loop (and asyncio's import) in Init Duration
+                loop.get()
+            if (hooks := sys.modules.get("ric.oninit")) is not None:  # imported to register
+                hooks.registry().run(lambda awaitable: loop.get().run(awaitable))
         except InitError as exc:
             self._report_init_error(exc)
             return init_failed
@@ -308,9 +350,10 @@ class Runtime:
 
             if (status := snapshot(self._client, sink)) is not None:
                 return status
-        call = Call(handler, config, codec, TraceId(self._environ), scope)
+        call = Call(handler, config, codec, TraceId(self._environ), scope, loop=loop)
         failures = Failures(self._cwd, sink.error)
-        self._pipeline = Pipeline(call, Respond(codec, failures), failures)
+        respond = Respond(codec, failures, loop=loop, scope=scope)
+        self._pipeline = Pipeline(call, respond, failures)
         return None
 
     def serve(self, max_invocations: int | None = None) -> int:
@@ -325,7 +368,7 @@ class Runtime:
         return 0
 
     def _prepare_shutdown(self) -> None:
-        from ric.shutdown import HOOKS, take_sigterm
+        from ric.shutdown import HOOKS, register_shutdown_extension, take_sigterm
 
         if HOOKS:
             config = self._config
@@ -342,30 +385,6 @@ class Runtime:
             self._client.post_init_error(report)
         except RuntimeApiError as exc:
             self._sink.text(runtime_line("ERROR", f"init/error not delivered: {exc.message}"))
-
-
-def _without_collections(load: Callable[[str, str], Handler], handler: str, root: str) -> Handler:
-    """Import the handler with the cyclic garbage collector paused, then freeze what it made.
-
-    An application's imports (Powertools, FastAPI, boto3) create objects by the
-    hundred thousand and almost no garbage, yet the collector runs every 700
-    allocations and walks all of them in its older generations. Paused, it
-    costs nothing during init; ``gc.freeze()`` then moves everything init
-    made to a generation it never walks again, so the first invocations do not
-    pay for a full collection either (and garbage cycles made during init stay).
-    awslambdaric leaves the collector alone. The collector is on afterwards:
-    a ``gc.disable()`` in the function's module cannot be told from ours.
-    """
-    import gc
-
-    if not gc.isenabled():  # the interpreter was started so, or the user's choice
-        return load(handler, root)
-    gc.disable()
-    try:
-        return load(handler, root)
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def _install_logging(sink: LogSink, scope: Scope, level: int | None) -> None:

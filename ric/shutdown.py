@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any, NoReturn
 
+    from ric.config import RuntimeConfig
     from ric.extensions import ExtensionRequests
+    from ric.log import LogSink
     from ric.transport import Transport
 
     Hook = Callable[[], object]
@@ -39,6 +41,7 @@ __all__ = [
     "Hooks",
     "on_shutdown",
     "register",
+    "register_shutdown_extension",
     "take_sigterm",
 ]
 
@@ -160,3 +163,12 @@ def _within(budget_s: float, work: Callable[[], None]) -> bool:
     thread.start()
     thread.join(budget_s)
     return not thread.is_alive()
+
+
+def register_shutdown_extension(config: RuntimeConfig, sink: LogSink) -> None:
+    """Register the internal extension that makes Lambda end the environment with SIGTERM."""
+    from ric.extensions import ExtensionRequests
+    from ric.transport import Connection, parse_address
+
+    host, port = parse_address(config.runtime_api)
+    register(ExtensionRequests(config.runtime_api), Connection(host, port), sink.text)

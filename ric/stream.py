@@ -6,10 +6,10 @@ a runtime sends it in chunks (runtimes-custom.html, "Implementing response
 streaming in a custom runtime"). A handler streams by returning:
 
 - a generator, or any other iterator (an object whose type has ``__next__``)
-  that is not a ``str``, ``bytes``, ``dict`` or ``list``: sent as
-  ``application/octet-stream``;
+  that is not a ``str``, ``bytes``, ``dict`` or ``list``, or an async
+  generator (any async iterator): sent as ``application/octet-stream``;
 - ``ric.Stream(body, content_type="application/octet-stream")``: ``body`` an
-  iterable of chunks, sent with that content type;
+  iterable (or async iterable) of chunks, sent with that content type;
 - ``ric.HttpStream(body, status_code=200, headers=None, cookies=None)``: for a
   function URL (or API Gateway's streaming integration), sent as
   ``application/vnd.awslambda.http-integration-response``: a JSON prelude
@@ -54,6 +54,7 @@ from ric.outcome import Streamed
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from contextvars import Context
     from typing import Any
 
     from ric.marshal import Codec
@@ -125,14 +126,18 @@ class HttpStream(Stream):
         )
 
 
-def _chunk_source(body: object) -> Iterator[object]:
+def _chunk_source(body: object) -> Any:
+    """An iterator over ``body``, or an async iterator for an async iterable one."""
     if isinstance(body, _WHOLE):
         return iter((body,))
+    if hasattr(type(body), "__aiter__"):
+        return body.__aiter__()  # type: ignore[attr-defined]
     try:
-        return iter(body)  # type: ignore[call-overload,no-any-return]
+        return iter(body)  # type: ignore[call-overload]
     except TypeError:
         raise TypeError(
-            f"a stream's body must be an iterable of bytes or str, not {type(body).__name__}"
+            "a stream's body must be an iterable or async iterable of bytes or str, "
+            f"not {type(body).__name__}"
         ) from None
 
 
@@ -168,19 +173,28 @@ class Chunks:
     ``close`` closes the source, if it can be, then calls ``flush`` (the
     function's output flushed, as after a buffered handler returns), so what
     the body printed is in the invocation's log before the stream ends.
+    The body runs after the handler has returned: given ``context`` (one where
+    the invocation's context is current), each step and ``close`` run in it,
+    so ``ric.current_context()`` is right in the body too.
     """
 
-    __slots__ = ("_flush", "_source")
+    __slots__ = ("_context", "_flush", "_source")
 
-    def __init__(self, source: Iterator[object], flush: Callable[[], None]) -> None:
+    def __init__(
+        self, source: Iterator[object], flush: Callable[[], None], context: Context | None = None
+    ) -> None:
         self._source = source
         self._flush = flush
+        self._context = context
 
     def __iter__(self) -> Chunks:
         return self
 
     def __next__(self) -> bytes:
-        chunk = next(self._source)
+        if self._context is None:
+            chunk = next(self._source)
+        else:
+            chunk = self._context.run(next, self._source)
         if type(chunk) is bytes:
             return chunk
         return as_bytes(chunk)
@@ -189,7 +203,10 @@ class Chunks:
         try:
             close = getattr(self._source, "close", None)
             if close is not None:
-                close()
+                if self._context is None:
+                    close()
+                else:
+                    self._context.run(close)
         finally:
             self._flush()
 
@@ -214,14 +231,28 @@ def streamed(
     codec: Codec,
     fail: Callable[[Exception], ErrorReport],
     flush: Callable[[], None],
+    *,
+    asynchronous: Callable[[Any], Iterator[object]],
+    context: Context | None = None,
 ) -> Streamed:
-    """The outcome of a result that streams: a Stream, an HttpStream, or an iterator.
+    """The outcome of a result that streams: a Stream, an HttpStream, or an (async) iterator.
 
-    A prelude that JSON cannot encode is a MarshalError, raised here.
+    ``asynchronous`` turns an async iterator into an iterator (each step run on
+    the runtime's event loop); the body runs in ``context`` (see
+    :class:`Chunks`). A prelude that JSON cannot encode is a MarshalError,
+    raised here.
     """
     if isinstance(result, HttpStream):
         prelude = codec.encode(result.prelude)[0] + DELIMITER
-        return Streamed(HTTP_INTEGRATION, Chunks(result._chunks, flush), fail, prelude)
+        chunks = Chunks(_sync(result._chunks, asynchronous), flush, context)
+        return Streamed(HTTP_INTEGRATION, chunks, fail, prelude)
     if isinstance(result, Stream):
-        return Streamed(result.content_type, Chunks(result._chunks, flush), fail)
-    return Streamed(OCTET_STREAM, Chunks(result, flush), fail)  # type: ignore[arg-type]
+        chunks = Chunks(_sync(result._chunks, asynchronous), flush, context)
+        return Streamed(result.content_type, chunks, fail)
+    return Streamed(OCTET_STREAM, Chunks(_sync(result, asynchronous), flush, context), fail)
+
+
+def _sync(source: Any, asynchronous: Callable[[Any], Iterator[object]]) -> Iterator[object]:
+    if hasattr(type(source), "__next__"):
+        return source  # type: ignore[no-any-return]
+    return asynchronous(source)

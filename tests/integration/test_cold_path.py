@@ -1,7 +1,8 @@
 """What a plain sync handler's runtime imports before its first ``GET /next``.
 
 Each module costs every cold start its import; these are the heavy ones the
-path avoids (README, "Cold start"). The runtime runs with ``-X importtime``
+path avoids (README, "Cold start"), asyncio and uvloop among them: only an
+awaitable or async iterator result brings in the event loop (ric.aio). The runtime runs with ``-X importtime``
 and its first ``GET /next`` parks: the modules listed on its standard error
 by then are those imported before it. Coverage's variables are left out of
 its environment: coverage.py would import many of them itself.
@@ -44,7 +45,9 @@ AVOIDED = {
     "traceback",
     "typing",
     "uuid",
+    "uvloop",
     "weakref",
+    "ric.aio",
     "ric.applog",
     "ric.extensions",
     "ric.pool",
@@ -97,3 +100,19 @@ def test_the_plain_path_stays_light(
     # does not go through the import statement's timing).
     assert {"ric.runtime", "ric.client", "ric.outcome", "_socket", "_json"} <= modules
     assert modules & AVOIDED == set()
+
+
+ASYNC = """
+async def handler(event, context):
+    return event
+"""
+
+
+def test_an_async_handler_has_its_loop_made_during_init(
+    runtime_api: ScriptedRuntimeApi, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    # Found at init, not at the first call: the loop's cost is in Init Duration.
+    task_root.write("plain.py", ASYNC)
+    modules = imported_before_first_next(runtime_api, tmp_path, RIC_EVENT_LOOP="asyncio")
+    assert {"ric.aio", "asyncio"} <= modules
+    assert "uvloop" not in modules

@@ -16,7 +16,7 @@ import pytest
 
 from ric.applog import DEFAULT_JSON_LEVEL, JsonFormatter, SinkHandler, TextFormatter, install
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, Scope, current_context, make_context
+from ric.context import CURRENT, LambdaContext, Scope, make_context
 from ric.log import LogSink
 from ric.protocol import parse_invocation
 from ric.wire import Response
@@ -66,11 +66,11 @@ def json_log() -> Iterator[Captured]:
 
 
 def in_invocation(request_id: str, action: Any, **headers: str) -> None:
-    token = current_context.set(context(request_id, **headers))
+    token = CURRENT.set(context(request_id, **headers))
     try:
         action()
     finally:
-        current_context.reset(token)
+        CURRENT.reset(token)
 
 
 def test_text_line(text_log: Captured) -> None:
@@ -191,7 +191,7 @@ def test_request_ids_under_threads(text_log: Captured) -> None:
 
 def test_request_ids_under_asyncio_tasks(text_log: Captured) -> None:
     async def invocation(request_id: str, first: asyncio.Event, second: asyncio.Event) -> None:
-        current_context.set(context(request_id))
+        CURRENT.set(context(request_id))
         first.set()
         await second.wait()  # both tasks have set their own id before either logs
         text_log.logger.warning("from %s", request_id)

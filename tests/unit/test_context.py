@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, current_context, make_context
+from ric.context import CURRENT, LambdaContext, make_context
 from ric.errors import ContextUnmarshalError
 from ric.protocol import Invocation, parse_invocation
 from ric.wire import Response
@@ -178,7 +178,7 @@ def test_log_writes_as_is(
 
 
 def test_current_context_defaults_to_none() -> None:
-    assert contextvars.Context().run(current_context.get) is None
+    assert contextvars.Context().run(CURRENT.get) is None
 
 
 def test_repr_names_the_fields() -> None:

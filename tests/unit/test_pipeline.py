@@ -13,7 +13,7 @@ import pytest
 
 from ric.client import Retry, RuntimeClient
 from ric.config import RuntimeConfig
-from ric.context import LambdaContext, Scope, TraceId, current_context
+from ric.context import CURRENT, LambdaContext, Scope, TraceId
 from ric.errors import RuntimeApiError
 from ric.marshal import Codec
 from ric.outcome import Buffered, Failed
@@ -126,11 +126,11 @@ def test_current_context_is_the_handler_context() -> None:
     seen: list[bool] = []
 
     def handler(event: Any, context: LambdaContext) -> None:
-        seen.append(current_context.get() is context)
+        seen.append(CURRENT.get() is context)
 
     serve(handler, [event("r1"), ACCEPTED, event("r2"), ACCEPTED], max_invocations=2)
     assert seen == [True, True]
-    assert current_context.get() is None
+    assert CURRENT.get() is None
 
 
 def test_current_context_reset_after_a_failing_handler() -> None:
@@ -138,7 +138,7 @@ def test_current_context_reset_after_a_failing_handler() -> None:
         raise RuntimeError("x")
 
     serve(handler, [event("r1"), ACCEPTED], max_invocations=1)
-    assert current_context.get() is None
+    assert CURRENT.get() is None
 
 
 def test_handler_error_is_posted_and_logged() -> None:

@@ -128,7 +128,7 @@ def test_the_prelude_holds_status_headers_and_cookies() -> None:
         (
             lambda: Stream(untyped(3)),
             TypeError,
-            "body must be an iterable of bytes or str, not int",
+            "body must be an iterable or async iterable of bytes or str, not int",
         ),
         (lambda: Stream([], "text/plain\r\nX: 1"), ValueError, "line break or NUL"),
         (
