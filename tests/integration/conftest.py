@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.integration.raw_api import Signal
 from tests.integration.runtime_api import ScriptedRuntimeApi
 
 
@@ -34,6 +36,14 @@ def runtime_api(httpserver: HTTPServer) -> Iterator[ScriptedRuntimeApi]:
     yield api
     api.release.set()
     httpserver.clear()
+
+
+@pytest.fixture
+def signal(tmp_path: Path) -> Iterator[Signal]:
+    """A FIFO a handler waits on: the test sends one byte for each step it allows."""
+    fifo = Signal(tmp_path / "signal")
+    yield fifo
+    fifo.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,9 +6,11 @@ with the client, accepts and reads with the server, answers, then receives.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class Peer:
@@ -130,3 +132,18 @@ def ok(body: bytes, **headers: str) -> bytes:
 
 
 ACCEPTED = b'HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{"status":"OK"}'
+
+
+class Signal:
+    """The test's end of a handler's FIFO: one byte lets the handler go on once."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR)
+
+    def send(self) -> None:
+        os.write(self._fd, b"x")
+
+    def close(self) -> None:
+        os.close(self._fd)

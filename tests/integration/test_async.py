@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import TaskRoot
-from tests.integration.raw_api import ACCEPTED
+from tests.integration.raw_api import ACCEPTED, Signal
 from tests.integration.runtime_api import RuntimeProcess, ScriptedRuntimeApi
 from tests.integration.test_runtime import serve
-from tests.integration.test_streaming import Signal, serve_next, streaming
+from tests.integration.test_streaming import serve_next, streaming
 
 APP = """
 import asyncio
@@ -285,13 +284,6 @@ async def closed(event, context):
     finally:
         print("closed: aclose ran")
 """
-
-
-@pytest.fixture
-def signal(tmp_path: Path) -> Iterator[Signal]:
-    fifo = Signal(tmp_path / "signal")
-    yield fifo
-    fifo.close()
 
 
 @pytest.fixture

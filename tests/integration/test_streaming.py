@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import socket
 import struct
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TaskRoot
-from tests.integration.raw_api import ACCEPTED, Peer, RawServer, ok, raw_server
+from tests.integration.raw_api import ACCEPTED, Peer, RawServer, Signal, ok, raw_server
 from tests.integration.runtime_api import RuntimeProcess, lambda_env
 
 APP = """
@@ -88,28 +87,6 @@ def big_body():
 NEXT = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"
 EVENT = {"Lambda_Runtime_Aws_Request_Id": "r1", "Content_Type": "application/json"}
 SECOND = {"Lambda_Runtime_Aws_Request_Id": "r2", "Content_Type": "application/json"}
-
-
-class Signal:
-    """The test's end of the handlers' FIFO: one byte lets the handler go on once."""
-
-    def __init__(self, path: Path) -> None:
-        os.mkfifo(path)
-        self.path = path
-        self._fd = os.open(path, os.O_RDWR)
-
-    def send(self) -> None:
-        os.write(self._fd, b"x")
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-
-@pytest.fixture
-def signal(tmp_path: Path) -> Iterator[Signal]:
-    fifo = Signal(tmp_path / "signal")
-    yield fifo
-    fifo.close()
 
 
 @pytest.fixture
