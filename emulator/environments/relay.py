@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
 
 __all__ = ["StreamRelay"]
 
@@ -37,6 +38,17 @@ class StreamRelay:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    async def opened(self, run: asyncio.Future[Any]) -> bool:
+        """Wait until the stream begins or ``run``, the invocation, ends first (it
+        answered buffered, or never ran): True when it began. A caller cancelled
+        meanwhile (it hung up) leaves."""
+        try:
+            await asyncio.wait((run, self.began), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            self.leave()
+            raise
+        return self.began.done()
 
     def begin(self, content_type: str) -> None:
         if not self.began.done():

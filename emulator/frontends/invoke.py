@@ -38,7 +38,7 @@ class InvokeFrontend:
         self._tails = tails
         self._ids = ids
         self._clock = clock
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Future[Any]] = set()
         self.closing = False
 
     async def handle(self, request: Request) -> Response:
@@ -79,9 +79,7 @@ class InvokeFrontend:
             raise _shutting_down()
         invocation = self._invocation(wanted, request_id, payload, service)
         if wanted.invocation_type is InvocationType.EVENT:
-            task = asyncio.ensure_future(service.invoke_async(invocation))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._keep(asyncio.ensure_future(service.invoke_async(invocation)))
             return Response(202, common)
         if wanted.streaming:
             return await self._streamed(service, invocation, common)
@@ -95,13 +93,9 @@ class InvokeFrontend:
         """InvokeWithResponseStream: errors before the stream as HTTP errors, then frames."""
         relay = StreamRelay()
         run = self._start(service, invocation, relay)
-        try:
-            await asyncio.wait((run, relay.began), return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:  # the caller hung up before anything came
-            relay.leave()
-            raise
+        began = await relay.opened(run)
         headers = [("Content-Type", eventstream.CONTENT_TYPE), *common]
-        if not relay.began.done():  # answered buffered, or never ran
+        if not began:  # answered buffered, or never ran
             outcome, tail = run.result()
             return Response(200, headers, buffered_frames(_refuse(outcome), tail))
         return Response(200, headers, relayed_frames(relay, run))
@@ -110,9 +104,13 @@ class InvokeFrontend:
         self, service: FunctionService, invocation: Invocation, relay: StreamRelay | None = None
     ) -> asyncio.Future[Result]:
         run = asyncio.ensure_future(self._run(service, invocation, relay))
-        self._background.add(run)
-        run.add_done_callback(self._background.discard)
+        self._keep(run)
         return run
+
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        """Hold ``task`` until it is done, for :meth:`close` to end what is left."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _service(self, wanted: InvokeRequest) -> FunctionService:
         service = self._services.get(wanted.name)

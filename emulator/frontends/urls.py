@@ -100,8 +100,7 @@ class UrlFrontend:
         self, relay: StreamRelay, run: asyncio.Future[Outcome | Throttled], request_id: str
     ) -> Response:
         try:
-            await asyncio.wait((run, relay.began), return_when=asyncio.FIRST_COMPLETED)
-            if not relay.began.done():  # answered buffered, or never ran
+            if not await relay.opened(run):  # answered buffered, or never ran
                 return _unmapped(run.result(), request_id)
             content_type = relay.began.result()
             chunks = relay.chunks()

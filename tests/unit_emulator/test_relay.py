@@ -67,3 +67,29 @@ def test_close_releases_a_waiting_producer() -> None:
         assert relay.closed
 
     asyncio.run(main())
+
+
+def test_opened_tells_a_stream_that_began_from_a_run_that_ended_first() -> None:
+    async def main() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        streamed, buffered = StreamRelay(), StreamRelay()
+        running: asyncio.Future[None] = loop.create_future()
+        streamed.begin("text/plain")
+        ended: asyncio.Future[None] = loop.create_future()
+        ended.set_result(None)
+        return await streamed.opened(running), await buffered.opened(ended)
+
+    assert asyncio.run(main()) == (True, False)
+
+
+def test_a_caller_cancelled_while_waiting_to_open_leaves() -> None:
+    async def main() -> None:
+        relay = StreamRelay(window=1)
+        running: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting = asyncio.ensure_future(relay.opened(running))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+        await asyncio.wait_for(relay.put(b"more than the window"), 5)  # dropped at once
+
+    asyncio.run(main())
