@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["Retry", "RuntimeClient"]
+__all__ = ["Retry", "RuntimeClient", "excerpt", "rejection", "unexpected"]
 
 
 class Retry:
@@ -101,7 +101,7 @@ class RuntimeClient:
         if response.status == 403:
             return False
         if not 200 <= response.status < 300:
-            raise _unexpected("init/error", response)
+            raise unexpected("init/error", response)
         return True
 
     def restore_next(self) -> None:
@@ -114,7 +114,7 @@ class RuntimeClient:
     def post_restore_error(self, report: ErrorReport) -> None:
         response = self._request(self._requests.restore_error(report))
         if not 200 <= response.status < 300:
-            raise _unexpected("restore/error", response)
+            raise unexpected("restore/error", response)
 
     def _wait(
         self, what: str, request: bytes, parse: Callable[[Response], T], pending: bool = False
@@ -133,8 +133,8 @@ class RuntimeClient:
                 failure = str(exc)
             else:
                 if response.status < 500:
-                    raise _unexpected(what, response)
-                failure = f"HTTP {response.status}: {_excerpt(response.body)}"
+                    raise unexpected(what, response)
+                failure = f"HTTP {response.status}: {excerpt(response.body)}"
             if attempt + 1 < retry.attempts:
                 delay = retry.delay(attempt)
                 self._warn(f"{what} failed ({failure}); retry in {delay:g} s")
@@ -185,7 +185,7 @@ class RuntimeClient:
         return False
 
     def _rejected(self, invocation: Invocation, what: str, response: Response) -> None:
-        reason = _reason(what, response)
+        reason = rejection(what, response)
         self._warn(f"invocation {invocation.request_id}: {what} rejected: {reason}")
 
     def _request(self, parts: Sequence[bytes]) -> Response:
@@ -203,21 +203,24 @@ class RuntimeClient:
         self._log(runtime_line("WARNING", message))
 
 
-def _reason(what: str, response: Response) -> str:
+def rejection(what: str, response: Response) -> str:
+    """Why a post was refused, for the log line."""
     if response.status == 410:
         return "the invocation had already ended (410 Gone, e.g. timed out)"
     if response.status == 413:
         return f"the {what} is larger than the Runtime API accepts (413)"
-    return f"HTTP {response.status}: {_excerpt(response.body)}"
+    return f"HTTP {response.status}: {excerpt(response.body)}"
 
 
-def _unexpected(what: str, response: Response) -> UnexpectedStatus:
+def unexpected(what: str, response: Response) -> UnexpectedStatus:
+    """The error for an answer the Runtime API should not have given."""
     return UnexpectedStatus(
-        f"{what} answered HTTP {response.status}: {_excerpt(response.body)}",
+        f"{what} answered HTTP {response.status}: {excerpt(response.body)}",
         response.status,
         response.body,
     )
 
 
-def _excerpt(body: bytes) -> str:
+def excerpt(body: bytes) -> str:
+    """The beginning of an answer's body, as text."""
     return body[:200].decode("utf-8", "replace")

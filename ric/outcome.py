@@ -26,6 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from ric.aio_stream import AsyncBody
     from ric.protocol import ErrorReport
 
 __all__ = ["Buffered", "Failed", "Outcome", "Streamed"]
@@ -56,7 +57,7 @@ class Streamed:
     def __init__(
         self,
         content_type: str,
-        chunks: Iterable[bytes],
+        chunks: Iterable[bytes] | AsyncBody,
         fail: Callable[[Exception], ErrorReport],
         prelude: bytes = b"",
     ) -> None:

@@ -53,12 +53,15 @@ from ric.outcome import Streamed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
     from contextvars import Context
     from typing import Any
 
     from ric.marshal import Codec
     from ric.protocol import ErrorReport
+
+    # What a streamed body may be: chunks, sync or async, or one whole chunk.
+    Body = Iterable[bytes | str] | AsyncIterable[bytes | str] | bytes | str
 
 __all__ = [
     "DELIMITER",
@@ -69,6 +72,7 @@ __all__ = [
     "Stream",
     "as_bytes",
     "streamed",
+    "sync_source",
 ]
 
 OCTET_STREAM = "application/octet-stream"
@@ -85,7 +89,7 @@ class Stream:
 
     __slots__ = ("_chunks", "body", "content_type")
 
-    def __init__(self, body: Iterable[bytes | str] | bytes | str, content_type: str = OCTET_STREAM):
+    def __init__(self, body: Body, content_type: str = OCTET_STREAM):
         if not isinstance(content_type, str):
             raise TypeError(f"content_type must be a str, not {type(content_type).__name__}")
         if "\r" in content_type or "\n" in content_type or "\x00" in content_type:
@@ -105,7 +109,7 @@ class HttpStream(Stream):
 
     def __init__(
         self,
-        body: Iterable[bytes | str] | bytes | str,
+        body: Body,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         cookies: Sequence[str] | None = None,
@@ -230,29 +234,25 @@ def streamed(
     result: object,
     codec: Codec,
     fail: Callable[[Exception], ErrorReport],
-    flush: Callable[[], None],
-    *,
-    asynchronous: Callable[[Any], Iterator[object]],
-    context: Context | None = None,
+    body: Callable[[Any], Any],
 ) -> Streamed:
     """The outcome of a result that streams: a Stream, an HttpStream, or an (async) iterator.
 
-    ``asynchronous`` turns an async iterator into an iterator (each step run on
-    the runtime's event loop); the body runs in ``context`` (see
-    :class:`Chunks`). A prelude that JSON cannot encode is a MarshalError,
+    ``body`` makes the outcome's chunks of the body's source: :class:`Chunks`
+    for the blocking client, :class:`ric.aio_stream.AsyncBody` in async
+    concurrency mode. A prelude that JSON cannot encode is a MarshalError,
     raised here.
     """
     if isinstance(result, HttpStream):
         prelude = codec.encode(result.prelude)[0] + DELIMITER
-        chunks = Chunks(_sync(result._chunks, asynchronous), flush, context)
-        return Streamed(HTTP_INTEGRATION, chunks, fail, prelude)
+        return Streamed(HTTP_INTEGRATION, body(result._chunks), fail, prelude)
     if isinstance(result, Stream):
-        chunks = Chunks(_sync(result._chunks, asynchronous), flush, context)
-        return Streamed(result.content_type, chunks, fail)
-    return Streamed(OCTET_STREAM, Chunks(_sync(result, asynchronous), flush, context), fail)
+        return Streamed(result.content_type, body(result._chunks), fail)
+    return Streamed(OCTET_STREAM, body(result), fail)
 
 
-def _sync(source: Any, asynchronous: Callable[[Any], Iterator[object]]) -> Iterator[object]:
+def sync_source(source: Any, asynchronous: Callable[[Any], Iterator[object]]) -> Iterator[object]:
+    """``source`` as an iterator: an async one through ``asynchronous`` (steps run on the loop)."""
     if hasattr(type(source), "__next__"):
         return source  # type: ignore[no-any-return]
     return asynchronous(source)

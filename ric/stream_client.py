@@ -56,7 +56,8 @@ def send_stream(
     :class:`TransportError` when the stream was cut and no answer had come.
     The connection is closed afterwards in every case where the head went out.
     """
-    chunks = iter(outcome.chunks)
+    # Iterable here: an AsyncBody is ric.concurrent's, sent by ric.aio_stream.
+    chunks = iter(outcome.chunks)  # type: ignore[arg-type]
     fail = outcome.fail
     try:
         first = next(chunks, b"")

@@ -18,6 +18,7 @@ from ric.marshal import Codec
 from ric.outcome import Streamed
 from ric.protocol import Invocation
 from ric.runtime import Failures, LoopRef, Respond
+from ric.stream import Chunks
 
 CONFIG = RuntimeConfig("127.0.0.1:9001", "app.handler", "/var/task", {})
 
@@ -94,6 +95,7 @@ def test_a_stream_body_runs_with_its_invocation_current() -> None:
     respond = Respond(Codec(), Failures("/", lambda log: None), scope=scope)
     outcome = respond(body(), "r7")
     assert isinstance(outcome, Streamed)
+    assert isinstance(outcome.chunks, Chunks)
     assert list(outcome.chunks) == [b"r7"]
     assert current_context() is None
 

@@ -87,6 +87,7 @@ def test_a_value_json_refuses_is_still_a_marshal_error() -> None:
 def test_a_stream_has_its_content_type() -> None:
     outcome = respond(Stream([b"a"], "text/event-stream"))
     assert isinstance(outcome, Streamed)
+    assert isinstance(outcome.chunks, Chunks)
     assert (outcome.content_type, outcome.prelude, list(outcome.chunks)) == (
         "text/event-stream",
         b"",

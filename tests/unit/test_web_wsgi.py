@@ -21,7 +21,7 @@ from apig_wsgi import make_lambda_handler
 import ric
 from ric.stream import HttpStream
 from ric.web.events import NotAnHttpEvent, parse
-from ric.web.wsgi import environ, wsgi
+from ric.web.wsgi import Body, environ, wsgi
 from tests.unit.test_web_events import CONTEXT, SAMPLES, sample
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
@@ -285,12 +285,13 @@ def test_streaming_reads_up_to_start_response_and_closes_at_the_end() -> None:
     result = wsgi(app, streaming=True)(event_for("function-url", "/"), CONTEXT)
     assert isinstance(result, HttpStream)
     assert (read, result.headers) == (["started"], {"content-type": "text/event-stream"})
-    chunks = iter(result.body)
+    chunks = result.body
+    assert isinstance(chunks, Body)
     assert [next(chunks), next(chunks)] == [b"data: 0\n\n", b"data: 1\n\n"]
     assert body.closed == 0
     assert list(chunks) == [b"data: 2\n\n"]
-    result.body.close()  # type: ignore[union-attr]
-    result.body.close()  # type: ignore[union-attr]
+    chunks.close()
+    chunks.close()
     assert body.closed == 1
 
 
@@ -303,6 +304,7 @@ def test_streaming_keeps_what_the_app_writes_while_making_a_chunk() -> None:
 
     result = wsgi(app, streaming=True)(event_for("http-api", "/"), CONTEXT)
     assert isinstance(result, HttpStream)
+    assert isinstance(result.body, Body)
     assert list(result.body) == [b"", b"written", b"yielded"]
 
 
