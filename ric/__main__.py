@@ -41,7 +41,11 @@ environment:
   AWS_LAMBDA_LOG_FORMAT   Text (default) or JSON: the format of log records
   AWS_LAMBDA_LOG_LEVEL    the root logger's level (default INFO)
   AWS_LAMBDA_MAX_CONCURRENCY
-                          serve with this many worker processes (default 1)
+                          serve this many invocations at once (default 1)
+  RIC_CONCURRENCY_MODE    process (default): one worker process per invocation
+                          slot; async: one process, the slots as tasks on its
+                          event loop (the handler must be async def)
+  RIC_EVENT_LOOP          auto (default: uvloop if installed) or asyncio
   RIC_SHUTDOWN_BUDGET_MS  how long on_shutdown hooks may run (default 500)
 
 options:
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Output must reach the log before the environment is frozen or killed.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    if config.max_concurrency > 1:  # Lambda Managed Instances: one runtime per worker
+    if config.max_concurrency > 1 and config.concurrency_mode == "process":
+        # Lambda Managed Instances: one runtime per worker (else ric.concurrent's tasks)
         return _supervise(config, sink)
     return Runtime(config, client, sink, os.environ, os.getcwd()).run()
 

@@ -12,12 +12,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["EVENT_LOOP", "LOG_LEVELS", "SHUTDOWN_BUDGET", "TELEMETRY_FD", "RuntimeConfig"]
+__all__ = [
+    "CONCURRENCY_MODE",
+    "EVENT_LOOP",
+    "LOG_LEVELS",
+    "SHUTDOWN_BUDGET",
+    "TELEMETRY_FD",
+    "RuntimeConfig",
+]
 
 SHUTDOWN_BUDGET = "RIC_SHUTDOWN_BUDGET_MS"
 # Which event loop async handlers run on (ric.aio): ``auto`` (uvloop when it is
 # installed, else asyncio's) or ``asyncio``; ric's own setting.
 EVENT_LOOP = "RIC_EVENT_LOOP"
+# How AWS_LAMBDA_MAX_CONCURRENCY slots are served: ``process`` (one worker
+# process each, as the managed runtime does) or ``async`` (one process, the
+# invocations as tasks on its event loop: ric.concurrent); ric's own setting.
+CONCURRENCY_MODE = "RIC_CONCURRENCY_MODE"
 
 # The log descriptor the managed runtime writes frames to; the runtime removes
 # it from its environment so that the function's own children don't inherit it.
@@ -39,6 +50,7 @@ class RuntimeConfig:
     """Immutable settings of one runtime process."""
 
     __slots__ = (
+        "concurrency_mode",
         "event_loop",
         "function_name",
         "function_version",
@@ -70,6 +82,7 @@ class RuntimeConfig:
     telemetry_fd: int | None
     shutdown_budget_s: float
     max_concurrency: int
+    concurrency_mode: str
     event_loop: str
 
     def __init__(
@@ -98,6 +111,7 @@ class RuntimeConfig:
             # How long on_shutdown hooks may run after SIGTERM; ric's own setting.
             "shutdown_budget_s": _milliseconds(function.get(SHUTDOWN_BUDGET, "500")),
             "max_concurrency": _concurrency(function.get("AWS_LAMBDA_MAX_CONCURRENCY", "")),
+            "concurrency_mode": _concurrency_mode(function.get(CONCURRENCY_MODE, "")),
             "event_loop": _event_loop(function.get(EVENT_LOOP, "")),
         }
         for name, value in values.items():
@@ -162,6 +176,13 @@ def _event_loop(value: str) -> str:
     if choice not in ("auto", "asyncio"):
         raise ConfigError(f"{EVENT_LOOP}: expected auto or asyncio, got {value!r}")
     return choice
+
+
+def _concurrency_mode(value: str) -> str:
+    mode = value.lower() or "process"
+    if mode not in ("process", "async"):
+        raise ConfigError(f"{CONCURRENCY_MODE}: expected process or async, got {value!r}")
+    return mode
 
 
 def _concurrency(value: str) -> int:

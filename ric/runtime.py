@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ric.aio import AsyncChunks, EventLoop
+    from ric.concurrent import AsyncPipeline
     from ric.config import RuntimeConfig
     from ric.errors import RicError
     from ric.log import LogSink
@@ -65,14 +66,18 @@ if TYPE_CHECKING:
     Handler = Callable[[Any, Any], Any]
 
 __all__ = [
+    "BUFFERED",
     "Call",
     "Failures",
     "LoopRef",
     "Pipeline",
     "Respond",
     "Runtime",
+    "address",
     "connect",
+    "requests",
     "run",
+    "streams",
 ]
 
 
@@ -87,7 +92,7 @@ class _Raised(Exception):
 # What handlers return most: JSON values and bytes, never awaited nor streamed
 # (a dict or a list is iterable, not an iterator). One set lookup keeps them
 # off the awaitable and streaming checks.
-_BUFFERED = frozenset({dict, list, str, bytes, int, float, bool, tuple, type(None)})
+BUFFERED = frozenset({dict, list, str, bytes, int, float, bool, tuple, type(None)})
 
 
 class LoopRef:
@@ -147,7 +152,7 @@ class Call:
             event = self._codec.decode(invocation.body, invocation.content_type)
             try:
                 result = self._handler(event, context)
-                if type(result) not in _BUFFERED and hasattr(type(result), "__await__"):
+                if type(result) not in BUFFERED and hasattr(type(result), "__await__"):
                     result = self._loop.get().run(result)
                 return result
             except Exception as exc:
@@ -177,26 +182,24 @@ class Respond:
         self._scope = scope
 
     def __call__(self, result: Any, request_id: str) -> Outcome:
-        if type(result) in _BUFFERED or not _streams(result):
+        if type(result) in BUFFERED or not streams(result):
             return Buffered(*self._codec.encode(result))
         return self._stream(result, request_id)
 
     def _stream(self, result: object, request_id: str) -> Streamed:
-        from ric.stream import streamed
+        from ric.stream import Chunks, streamed, sync_source
 
         failures = self._failures
+        iterate = self._loop.iterate
+        context = self._body_context()
 
         def fail(exc: Exception) -> ErrorReport:
             return failures.report(exc, request_id)
 
-        return streamed(
-            result,
-            self._codec,
-            fail,
-            flush_output,
-            asynchronous=self._loop.iterate,
-            context=self._body_context(),
-        )
+        def body(source: Any) -> Chunks:
+            return Chunks(sync_source(source, iterate), flush_output, context)
+
+        return streamed(result, self._codec, fail, body)
 
     def _body_context(self) -> Context | None:
         """Where a stream's body runs: the invocation's context current, as in the handler."""
@@ -210,7 +213,7 @@ class Respond:
         return context
 
 
-def _streams(result: object) -> bool:
+def streams(result: object) -> bool:
     """Whether ``result`` streams: a Stream, an async iterator, or an iterator but a
     str, bytes, dict or list."""
     if hasattr(type(result), "__next__"):
@@ -290,19 +293,28 @@ def run(client: RuntimeClient, pipeline: Pipeline, max_invocations: int | None =
 
 def connect(config: RuntimeConfig, sink: LogSink) -> RuntimeClient:
     """A client of the Runtime API at ``config.runtime_api`` (ConfigError if malformed)."""
+    host, port = address(config)
+    return RuntimeClient(Connection(host, port), requests(config), sink.text)
+
+
+def address(config: RuntimeConfig) -> tuple[str, int]:
+    """The Runtime API's host and port (ConfigError if malformed)."""
     try:
-        host, port = parse_address(config.runtime_api)
+        return parse_address(config.runtime_api)
     except ValueError as exc:
         raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
+
+
+def requests(config: RuntimeConfig) -> RequestBuilder:
+    """The builder of this runtime's requests, with its User-Agent."""
     user_agent = f"ric/{__version__} python/{sys.version.split()[0]}"
-    requests = RequestBuilder(config.runtime_api, user_agent)
-    return RuntimeClient(Connection(host, port), requests, sink.text)
+    return RequestBuilder(config.runtime_api, user_agent)
 
 
 class Runtime:
     """Init, then serve; each phase returns what the process exits with."""
 
-    __slots__ = ("_client", "_config", "_cwd", "_environ", "_pipeline", "_sink")
+    __slots__ = ("_client", "_config", "_cwd", "_environ", "_loop", "_pipeline", "_sink")
 
     def __init__(
         self,
@@ -317,7 +329,8 @@ class Runtime:
         self._sink = sink
         self._environ = environ
         self._cwd = cwd
-        self._pipeline: Pipeline | None = None
+        self._pipeline: Pipeline | AsyncPipeline | None = None
+        self._loop = LoopRef(config.event_loop)
 
     def run(self, init_failed: int = 1) -> int:
         """Init and serve; ``init_failed`` is the exit status after a reported init error."""
@@ -331,7 +344,11 @@ class Runtime:
         when_imported("logging", lambda _: _install_logging(sink, scope, config.log_level))
         try:
             handler = load_without_collections(config.handler, config.task_root)
-            loop = LoopRef(config.event_loop)
+            if config.concurrency_mode == "async" and not is_async(handler):
+                from ric.concurrent import HandlerNotAsync
+
+                raise HandlerNotAsync(config.handler)
+            loop = self._loop
             if is_async(handler):  # the loop (and asyncio's import) in Init Duration
                 loop.get()
             if (hooks := sys.modules.get("ric.oninit")) is not None:  # imported to register
@@ -350,29 +367,54 @@ class Runtime:
 
             if (status := snapshot(self._client, sink)) is not None:
                 return status
-        call = Call(handler, config, codec, TraceId(self._environ), scope, loop=loop)
         failures = Failures(self._cwd, sink.error)
+        if config.concurrency_mode == "async":
+            from ric.concurrent import AsyncPipeline
+
+            self._pipeline = AsyncPipeline(handler, config, codec, scope, failures)
+            return None
+        call = Call(handler, config, codec, TraceId(self._environ), scope, loop=loop)
         respond = Respond(codec, failures, loop=loop, scope=scope)
         self._pipeline = Pipeline(call, respond, failures)
         return None
 
     def serve(self, max_invocations: int | None = None) -> int:
         """The invoke phase: 0 after ``max_invocations``, 1 when the Runtime API fails for good."""
-        if self._pipeline is None:
+        pipeline = self._pipeline
+        if pipeline is None:
             raise RuntimeError("Runtime.serve() needs a successful init() first")
         try:
-            run(self._client, self._pipeline, max_invocations)
+            if isinstance(pipeline, Pipeline):
+                run(self._client, pipeline, max_invocations)
+            else:
+                self._serve_concurrently(pipeline)
         except RuntimeApiError as exc:
             self._sink.text(runtime_line("ERROR", exc.message))
             return 1
         return 0
+
+    def _serve_concurrently(self, pipeline: AsyncPipeline) -> None:
+        """Async concurrency mode: ``max_concurrency`` slots on the loop (:mod:`ric.concurrent`)."""
+        from ric.aio_client import AsyncRuntimeClient
+        from ric.aio_transport import AsyncConnection
+        from ric.concurrent import serve
+
+        config, log = self._config, self._sink.text
+        host, port = address(config)
+        built = requests(config)
+        clients = [
+            AsyncRuntimeClient(AsyncConnection(host, port), built, log)
+            for _ in range(config.max_concurrency)
+        ]
+        self._loop.get().run(serve(pipeline, clients))
 
     def _prepare_shutdown(self) -> None:
         from ric.shutdown import HOOKS, register_shutdown_extension, take_sigterm
 
         if HOOKS:
             config = self._config
-            if config.max_concurrency == 1:  # else the supervisor has registered
+            # With worker processes, the supervisor has registered.
+            if config.max_concurrency == 1 or config.concurrency_mode == "async":
                 register_shutdown_extension(config, self._sink)
             take_sigterm(HOOKS, config.shutdown_budget_s, self._sink.text)
 
