@@ -1,0 +1,51 @@
+"""The README's examples run as written: each served by the emulator and invoked."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from tests.emulator.harness import EmulatorProcess
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def invoke(url: str, name: str = "function") -> httpx.Response:
+    return httpx.post(f"{url}/2015-03-31/functions/{name}/invocations", content=b"{}", timeout=60)
+
+
+def test_the_async_example_serves_concurrently_in_one_process(tmp_path: Path) -> None:
+    args = [
+        "--port", "0", "--code-dir", str(EXAMPLES), "--concurrency", "1",
+        "--max-concurrency", "4", "--env", "RIC_CONCURRENCY_MODE=async", "async_app.handler",
+    ]  # fmt: skip
+    with EmulatorProcess(args, cwd=tmp_path) as emulator, ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: invoke(emulator.url), range(4)))
+    bodies = [answer.json() for answer in answers]
+    assert len({body["pid"] for body in bodies}) == 1
+    assert sorted(body["callsSoFar"] for body in bodies) == [1, 2, 3, 4]
+    assert [body["requestId"] for body in bodies] == [
+        answer.headers["x-amzn-requestid"] for answer in answers
+    ]
+
+
+def test_the_async_example_serves_in_the_default_mode_too(tmp_path: Path) -> None:
+    args = ["--port", "0", "--code-dir", str(EXAMPLES), "async_app.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        first, second = invoke(emulator.url).json(), invoke(emulator.url).json()
+    assert (first["callsSoFar"], second["callsSoFar"]) == (1, 2)
+    assert first["pid"] == second["pid"]
+
+
+def test_the_wsgi_example_answers_through_a_function_url(tmp_path: Path) -> None:
+    args = ["--port", "0", "--code-dir", str(EXAMPLES), "--function-url", "BUFFERED"]
+    args += ["--url-port", "0", "wsgi_app.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        line = emulator.wait_for_line(lambda text: "function URL of function: " in text)
+        url = line.rsplit(" ", 1)[1]
+        page = httpx.get(url + "hello/there?name=reader", timeout=30)
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.text == "<!doctype html><h1>Hello, reader</h1><p>/hello/there</p>"
