@@ -63,3 +63,23 @@ def _url_spec(event: dict[str, int]) -> dict[str, int]:
 
     spec: dict[str, int] = loads(str(event["body"]))  # a str (the event is typed for the rest)
     return spec
+
+
+async def async_echo(event: object, context: object) -> object:
+    """``echo`` as an ``async def`` handler: run on ric's persistent event loop."""
+    return event
+
+
+def asyncio_run_echo(event: object, context: object) -> object:
+    """What awslambdaric users write for async code: a new event loop per invocation."""
+    import asyncio
+
+    return asyncio.run(async_echo(event, context))
+
+
+async def wait_echo(event: dict[str, int], context: object) -> object:
+    """Await ``event["wait_ms"]`` (an I/O call's time), then echo: the concurrency suite's."""
+    import asyncio
+
+    await asyncio.sleep(event["wait_ms"] / 1000)
+    return event

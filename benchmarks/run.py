@@ -10,6 +10,9 @@ Suites (``--only hot,cold,...``; all by default), each written to
               and how much of it the garbage collector took
     rss       RSS sampled over a long run, a new trace id per invocation
     emulator  end to end through the emulator
+    async     async handlers' CPU per invocation (ric's sync and async echo,
+              awslambdaric with asyncio.run), async concurrency mode against
+              worker processes (throughput, CPU, memory of the process tree)
     stream    response streaming: first byte, MB/s, CPU per MB, against the
               same fake Runtime API, then through the emulator (boto3, raw
               HTTP, a function URL); Node's client as the reference where
@@ -42,8 +45,10 @@ __all__ = ["SUITES", "cold", "event", "import_breakdown", "main", "parse_args", 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from async_suite import ConcurrencyPlan, measure_async  # noqa: E402
 from clients import (  # noqa: E402
     PY,
+    REFERENCE,
     ROOT,
     Client,
     baseline_client,
@@ -61,7 +66,7 @@ from stats import median, parse_importtime, rotated  # noqa: E402
 from stream_emulator import StreamEmulator, ThroughEmulator, emulator_plan  # noqa: E402
 from streaming import find_node_ric, measure_streams, plan, ric_streams, streamers  # noqa: E402
 
-SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream")
+SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream", "async")
 SIZES = [64, 100 * 1024, 1024 * 1024, 6 * 1024 * 1024]
 # Invocations per warm run, by event size: enough CPU time to measure well.
 INVOCATIONS = {64: 3000, 100 * 1024: 1000, 1024 * 1024: 200, 6 * 1024 * 1024: 40}
@@ -186,6 +191,17 @@ def _stream(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def _async(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    ric = next((c for c in clients if c.name == "ric"), default_clients()[0])
+    reference = next((c for c in clients if c.name == REFERENCE), default_clients()[1])
+    if args.quick:
+        return measure_async(
+            ric, reference, 1, 50, ConcurrencyPlan(slots=4, wait_ms=10, rounds=2, reps=1)
+        )
+    plan = ConcurrencyPlan(slots=args.slots, reps=args.slots_reps)
+    return measure_async(ric, reference, args.reps, INVOCATIONS[64], plan)
+
+
 RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
     "hot": _hot,
     "cold": _cold,
@@ -193,6 +209,7 @@ RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]]
     "rss": _rss,
     "emulator": _emulator,
     "stream": _stream,
+    "async": _async,
 }
 
 
@@ -250,6 +267,8 @@ def parse_args(
     )
     add("--rss-every", type=int, default=50_000, help="rss: invocations between samples (50000)")
     add("--rss-warmup", type=int, default=50_000, help="rss: samples before this are not fitted")
+    add("--slots", type=int, default=64, help="async: AWS_LAMBDA_MAX_CONCURRENCY (64)")
+    add("--slots-reps", type=int, default=3, help="async: runs per concurrency mode (3)")
     add("--stream-reps", type=int, default=7, help="stream: runs per client and stream (7)")
     add("--stream-mib", type=int, default=64, help="stream: MiB of the long stream (64)")
     node_ric = environ.get("RIC_BENCH_NODE_RIC")
