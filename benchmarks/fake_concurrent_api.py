@@ -140,6 +140,7 @@ class ConcurrentApi:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # the closed transports let go of their sockets
 
     async def _start(self) -> asyncio.Server:
         self._gate = asyncio.Event()
@@ -160,6 +161,8 @@ class ConcurrentApi:
                     if self._posted == self.invocations:
                         self._finished.set()
         except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client went away
+        finally:
             writer.close()
 
     async def _event(self) -> bytes:
