@@ -53,12 +53,14 @@ from ric.outcome import Streamed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
     from contextvars import Context
     from typing import Any
 
     from ric.marshal import Codec
     from ric.protocol import ErrorReport
+
+    Body = Iterable[bytes | str] | AsyncIterable[bytes | str] | bytes | str
 
 __all__ = [
     "DELIMITER",
@@ -85,7 +87,7 @@ class Stream:
 
     __slots__ = ("_chunks", "body", "content_type")
 
-    def __init__(self, body: Iterable[bytes | str] | bytes | str, content_type: str = OCTET_STREAM):
+    def __init__(self, body: Body, content_type: str = OCTET_STREAM):
         if not isinstance(content_type, str):
             raise TypeError(f"content_type must be a str, not {type(content_type).__name__}")
         if "\r" in content_type or "\n" in content_type or "\x00" in content_type:
@@ -105,7 +107,7 @@ class HttpStream(Stream):
 
     def __init__(
         self,
-        body: Iterable[bytes | str] | bytes | str,
+        body: Body,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         cookies: Sequence[str] | None = None,
