@@ -285,6 +285,7 @@ def test_streaming_reads_up_to_start_response_and_closes_at_the_end() -> None:
     result = wsgi(app, streaming=True)(event_for("function-url", "/"), CONTEXT)
     assert isinstance(result, HttpStream)
     assert (read, result.headers) == (["started"], {"content-type": "text/event-stream"})
+    assert isinstance(result.body, Iterable)
     chunks = iter(result.body)
     assert [next(chunks), next(chunks)] == [b"data: 0\n\n", b"data: 1\n\n"]
     assert body.closed == 0
@@ -303,6 +304,7 @@ def test_streaming_keeps_what_the_app_writes_while_making_a_chunk() -> None:
 
     result = wsgi(app, streaming=True)(event_for("http-api", "/"), CONTEXT)
     assert isinstance(result, HttpStream)
+    assert isinstance(result.body, Iterable)
     assert list(result.body) == [b"", b"written", b"yielded"]
 
 
