@@ -338,3 +338,29 @@ def test_a_stream_of_an_app_returning_early_is_an_error(loop: asyncio.AbstractEv
     assert step(loop, chunks) == b""
     with pytest.raises(RuntimeError, match="before its response was complete"):
         step(loop, chunks)
+
+
+def test_a_streaming_handler_cancelled_before_the_start_cancels_the_app(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    entered, log = asyncio.Event(), list[str]()
+
+    async def app(scope: Message, receive: Receive, send: Send) -> None:
+        try:
+            entered.set()
+            await asyncio.Event().wait()
+        finally:
+            log.append("finally")
+
+    async def cancelled() -> None:
+        handling = asyncio.ensure_future(
+            bridge(app, streaming=True).handle(sample("rest"), CONTEXT)
+        )
+        await entered.wait()
+        handling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handling
+        await asyncio.sleep(0)  # the app's task runs its cancellation
+
+    loop.run_until_complete(cancelled())
+    assert log == ["finally"]
