@@ -17,6 +17,8 @@ the helpers below import their module on first use.
   generator streams too); see :mod:`ric.stream`.
 - ``ric.wsgi(app, *, streaming=False)``: a handler serving a WSGI app for API
   Gateway, ALB and function URL events; see :mod:`ric.web`.
+- ``ric.asgi(app, *, streaming=False, lifespan="auto")``: the same for an ASGI
+  3 app, its lifespan started at init and shut down at SIGTERM.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
     from ric.shutdown import on_shutdown
     from ric.snapstart import register_after_restore, register_before_snapshot
     from ric.stream import HttpStream, Stream
+    from ric.web.asgi import asgi
     from ric.web.wsgi import wsgi
 
 __all__ = [
     "HttpStream",
     "Stream",
     "__version__",
+    "asgi",
     "current_context",
     "on_init",
     "on_shutdown",
@@ -47,6 +51,7 @@ __version__ = "0.1.0"
 _HELPERS = {
     "HttpStream": "ric.stream",
     "Stream": "ric.stream",
+    "asgi": "ric.web.asgi",
     "current_context": "ric.context",
     "on_init": "ric.oninit",
     "on_shutdown": "ric.shutdown",

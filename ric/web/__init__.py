@@ -6,10 +6,12 @@
   :class:`~ric.web.events.Response` turned back into the result that event's
   format expects.
 - :mod:`ric.web.wsgi`: ``ric.wsgi(app)``, a handler for a WSGI app (PEP 3333).
-- :mod:`ric.web.asgi_result`: a Response rendered by Mangum's rules, for the
-  ASGI bridge to come.
+- :mod:`ric.web.asgi`: ``ric.asgi(app)``, an ``async def`` handler for an
+  ASGI 3 app, with :mod:`ric.web.asgi_scope` (the request as Mangum's
+  scope), :mod:`ric.web.asgi_result` (the response as Mangum's result) and
+  :mod:`ric.web.lifespan` (startup at init, shutdown at SIGTERM).
 
-Nothing here is imported until a handler uses ``ric.wsgi``: a plain handler's
+Nothing here is imported until a handler uses ``ric.wsgi`` or ``ric.asgi``: a plain handler's
 cold path never loads this package.
 """
 

@@ -1,7 +1,7 @@
 """The Lambda result of an ASGI app's response, by Mangum's rules, free of I/O.
 
-``ric.asgi`` (still to come: it needs the runtime's persistent event loop)
-answers as Mangum (0.22.0) does, so that an app moved from Mangum answers
+``ric.asgi`` (:mod:`ric.web.asgi`) answers a buffered response as Mangum
+(0.22.0) does, so that an app moved from Mangum answers
 the same; :mod:`ric.web.events` holds apig-wsgi's rules for ``ric.wsgi``.
 Learned by running Mangum, they differ from apig-wsgi's in these ways:
 

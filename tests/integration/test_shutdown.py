@@ -249,3 +249,64 @@ def test_sigterm_while_a_handler_logs_still_ends_the_process(
     runtime.process.send_signal(signal.SIGTERM)
     # Ends at once (hooks done, or cut at their budget), not when the handler would have.
     assert runtime.wait(timeout=10) == 0
+
+
+ASGI_APP = """
+import asyncio, ric
+
+def note(text):
+    with open({marker!r}, "a") as file:
+        file.write(text + "\\n")
+
+async def app(scope, receive, send):
+    assert scope["type"] == "lifespan"
+    await receive()
+    loop = asyncio.get_running_loop()
+    note("startup")
+    await send({{"type": "lifespan.startup.complete"}})
+    await receive()
+    note(f"shutdown on the same loop: {{asyncio.get_running_loop() is loop}}")
+    await send({{"type": "lifespan.shutdown.complete"}})
+
+web = ric.asgi(app)
+
+async def busy(event, context):
+    note("invoked")
+    await asyncio.Event().wait()
+"""
+
+
+def test_sigterm_shuts_an_asgi_apps_lifespan_down_on_its_loop(
+    platform: Platform, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    task_root.write("web.py", ASGI_APP.format(marker=str(marker)))
+    platform.serve()
+    runtime = start(platform, task_root.path, "web.web")
+    assert platform.extension_ready.wait(30)
+    assert marker.read_text() == "startup\n"  # at init, before the first /next
+    runtime.process.send_signal(signal.SIGTERM)
+    assert runtime.wait() == 0
+    assert marker.read_text() == "startup\nshutdown on the same loop: True\n"
+    assert runtime.stderr == b""
+
+
+def test_sigterm_during_an_invocation_skips_the_asgi_lifespan_shutdown(
+    platform: Platform, task_root: TaskRoot, tmp_path: Path
+) -> None:
+    # The signal lands inside the running loop: the hook's thread cannot drive it.
+    marker = tmp_path / "marker"
+    task_root.write("web.py", ASGI_APP.format(marker=str(marker)))
+    platform.serve(events=1)
+    address = f"{platform.server.host}:{platform.server.port}"
+    runtime = RuntimeProcess(
+        ric_command("web.busy"), lambda_env(address, task_root.path), task_root.path
+    )
+    deadline = time.monotonic() + 30
+    while "invoked" not in (marker.read_text() if marker.exists() else ""):
+        assert time.monotonic() < deadline, runtime.stderr
+        time.sleep(0.01)
+    runtime.process.send_signal(signal.SIGTERM)
+    assert runtime.wait(timeout=10) == 0
+    assert marker.read_text() == "startup\ninvoked\n"
+    assert b"ASGI lifespan shutdown skipped" in runtime.stdout + runtime.stderr
