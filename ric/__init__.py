@@ -6,7 +6,7 @@ the helpers below import their module on first use.
 
 - ``ric.on_init(hook)``: run ``hook()`` (sync or async) once during init,
   after the handler's module is imported; see :mod:`ric.oninit`.
-- ``ric.on_shutdown(callback)``: cleanup when Lambda ends the environment.
+- ``ric.on_shutdown(callback)``: cleanup (sync or async) when Lambda ends the environment.
 - ``ric.register_before_snapshot(func, *args, **kwargs)`` and
   ``ric.register_after_restore(...)``: SnapStart hooks, as ``snapshot_restore_py``
   offers them.

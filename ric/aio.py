@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
     from typing import Any
 
-__all__ = ["AsyncChunks", "CancelledError", "EventLoop", "new_loop"]
+__all__ = ["AsyncChunks", "CancelledError", "EventLoop", "LoopBusy", "new_loop"]
 
 
 class CancelledError(Exception):
@@ -38,6 +38,10 @@ class CancelledError(Exception):
     with it); as an ``Exception`` it is posted as any handler error is, with
     the user's frames, and the next invocation is served.
     """
+
+
+class LoopBusy(Exception):
+    """A shutdown hook's coroutine cannot run: SIGTERM interrupted the loop itself."""
 
 
 def new_loop(choice: str) -> asyncio.AbstractEventLoop:
@@ -65,6 +69,10 @@ async def _settled(awaitable: Awaitable[Any]) -> tuple[bool, Any]:
         return False, exc
 
 
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
 class EventLoop:
     """The persistent loop; :meth:`run` runs one awaitable on it to completion."""
 
@@ -89,6 +97,24 @@ class EventLoop:
             cancelled = CancelledError(*value.args)
             raise cancelled.with_traceback(value.__traceback__) from None
         raise value
+
+    def run_for_hook(self, awaitable: Awaitable[Any], loop_runs_on: bool) -> Any:
+        """From the shutdown hooks' thread: ``awaitable`` run on this loop, its value.
+
+        ``loop_runs_on``: the loop goes on running in the main thread (async
+        concurrency mode takes SIGTERM on the loop), so the coroutine is
+        handed to it. Otherwise the main thread waits in the signal handler:
+        an idle loop is run from here (nothing else can touch it until the
+        hooks are done), a running one cannot make progress, so LoopBusy.
+        """
+        if loop_runs_on:
+            return asyncio.run_coroutine_threadsafe(_awaited(awaitable), self.loop).result()
+        if self.loop.is_running():
+            close = getattr(awaitable, "close", None)
+            if close is not None:
+                close()  # never awaited: no "was never awaited" warning for it
+            raise LoopBusy("SIGTERM came while an invocation ran on the event loop")
+        return self.run(awaitable)
 
     def iterate(self, source: AsyncIterator[object]) -> AsyncChunks:
         """``source`` as an iterator, each step run on the loop."""

@@ -360,8 +360,8 @@ class Runtime:
         if config.initialization_type != "on-demand":
             # Init runs ahead of any caller here, so pay for orjson now, not later.
             codec.load_orjson()
-        if "ric.shutdown" in sys.modules:  # only a function that imported it can have hooks
-            self._prepare_shutdown()  # during init: before a snapshot is taken
+        if (shutdown := sys.modules.get("ric.shutdown")) is not None:  # imported to register
+            shutdown.prepare(config, sink, self._loop)  # during init: before a snapshot
         if config.initialization_type == "snap-start":
             from ric.snapstart import snapshot
 
@@ -407,16 +407,6 @@ class Runtime:
             for _ in range(config.max_concurrency)
         ]
         self._loop.get().run(serve(pipeline, clients))
-
-    def _prepare_shutdown(self) -> None:
-        from ric.shutdown import HOOKS, register_shutdown_extension, take_sigterm
-
-        if HOOKS:
-            config = self._config
-            # With worker processes, the supervisor has registered.
-            if config.max_concurrency == 1 or config.concurrency_mode == "async":
-                register_shutdown_extension(config, self._sink)
-            take_sigterm(HOOKS, config.shutdown_budget_s, self._sink.text)
 
     def _report_init_error(self, error: InitError) -> None:
         from ric.report import init_report

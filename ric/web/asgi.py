@@ -76,7 +76,7 @@ def asgi(app: App, *, streaming: bool = False, lifespan: str = "auto") -> Handle
         from ric.shutdown import on_shutdown
 
         on_init(bridge.lifespan.startup)
-        on_shutdown(bridge.lifespan.shutdown)
+        on_shutdown(bridge.lifespan.stop)
 
     async def handler(event: Any, context: Any) -> dict[str, Any] | HttpStream:
         return await bridge.handle(event, context)

@@ -20,16 +20,12 @@ A failed startup raises :class:`LifespanStartupFailed` (during init: an init
 error under that name). Mangum runs startup and shutdown around *every*
 invocation; here they run once per environment.
 
-Shutdown runs from ``ric.on_shutdown``: a sync callback, called in a thread
-of its own while the main thread waits in the SIGTERM handler. The loop is
-not thread-safe, so :meth:`Lifespan.shutdown` drives it from that thread
-only when it is idle: between invocations, where the main thread waits on
-the Runtime API and SIGTERM comes in practice, nothing else can touch the
-loop until the hook returns, so ``run_until_complete`` there is safe. When
-the signal interrupted the loop itself (an invocation in flight, or a loop
-that always runs) it cannot make progress while the main thread is held in
-the signal handler, so the shutdown is skipped with a warning rather than
-deadlocking until the budget runs out.
+Shutdown is :meth:`Lifespan.stop`, an async ``ric.on_shutdown`` hook: the
+runtime awaits it on the loop the startup ran on (see :mod:`ric.shutdown`).
+In async concurrency mode that loop runs on while it does; otherwise it can
+only if SIGTERM came while the loop was idle (between invocations, where it
+comes in practice): a SIGTERM that interrupted an invocation in flight skips
+the shutdown, and the hook's log line says so.
 """
 
 from __future__ import annotations
@@ -81,7 +77,6 @@ class Lifespan:
         "_expected",
         "_heard",
         "_inbox",
-        "_loop",
         "_replies",
         "_startup",
         "_task",
@@ -100,7 +95,6 @@ class Lifespan:
         self._startup: asyncio.Task[None] | None = None
         self._heard = False  # whether the app has received anything
         self._expected: tuple[str, ...] = ()  # the answers it may send now
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
@@ -115,7 +109,7 @@ class Lifespan:
             await self.startup()
 
     async def _start(self) -> None:
-        self._loop = loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._replies: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
         self._inbox.put_nowait({"type": "lifespan.startup"})
@@ -160,18 +154,6 @@ class Lifespan:
             raise UnexpectedMessage(f"unexpected ASGI lifespan message {kind!r}")
         self._expected = ()
         self._replies.put_nowait(dict(message))
-
-    def shutdown(self) -> None:
-        """The ``on_shutdown`` callback: run :meth:`stop` on the loop when it is idle."""
-        loop = self._loop
-        if self.phase != "running" or loop is None:
-            return
-        if loop.is_running():
-            logging.getLogger(_LOG).warning(
-                "ASGI lifespan shutdown skipped: SIGTERM came while the event loop was running"
-            )
-            return
-        loop.run_until_complete(self.stop())
 
     async def stop(self) -> None:
         """Send ``lifespan.shutdown`` and wait for the app's answer and end; log a failure."""

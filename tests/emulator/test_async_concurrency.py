@@ -164,6 +164,7 @@ def test_an_async_generator_streams_in_async_mode(tmp_path: Path) -> None:
 
 
 SHUTDOWN = """\
+import asyncio
 import ric
 
 
@@ -172,7 +173,15 @@ def goodbye():
     print("goodbye from", __name__, flush=True)
 
 
+@ric.on_shutdown
+async def closing():
+    await asyncio.sleep(0)  # on the loop, which runs on while the hooks do
+    print("async hook ran on the loop", flush=True)
+
+
 async def handler(event, context):
+    if event.get("hold"):
+        await asyncio.Event().wait()  # in flight when SIGTERM comes
     return "hello"
 """
 

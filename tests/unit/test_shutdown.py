@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 import ric
+from ric.aio import LoopBusy
 from ric.errors import MalformedResponse, UnexpectedStatus
 from ric.extensions import ExtensionRequests, identifier
 from ric.shutdown import HOOKS, Hooks
@@ -45,10 +49,41 @@ def test_hooks_run_last_first_and_survive_a_failure() -> None:
     hooks.add(lambda: ran.append("first"))
     hooks.add(lambda: 1 / 0)
     hooks.add(lambda: ran.append("third"))
-    hooks.run(log.append)
+    hooks.run(log.append, never_awaited)
     assert ran == ["third", "first"]
     [line] = log
     assert line.endswith("<lambda> raised ZeroDivisionError('division by zero')\n")
+
+
+def never_awaited(awaitable: object) -> object:
+    raise AssertionError(f"no hook is async here: {awaitable!r}")
+
+
+def test_what_an_async_hook_returns_is_awaited_and_a_loop_that_cannot_is_logged() -> None:
+    hooks = Hooks()
+    ran: list[str] = []
+    log: list[str] = []
+
+    async def closing() -> None:
+        ran.append("closed")
+
+    async def refused() -> None:
+        raise AssertionError("never run")
+
+    def awaited(awaitable: Any) -> object:
+        if awaitable.__qualname__.endswith("refused"):
+            awaitable.close()
+            raise LoopBusy("SIGTERM came while an invocation ran on the event loop")
+        return asyncio.run(awaitable)
+
+    hooks.add(refused)
+    hooks.add(closing)
+    hooks.run(log.append, awaited)
+    assert ran == ["closed"]
+    (line,) = log
+    assert line.endswith(
+        "refused raised LoopBusy('SIGTERM came while an invocation ran on the event loop')\n"
+    )
 
 
 def test_hooks_refuse_what_cannot_be_called() -> None:
@@ -103,7 +138,7 @@ def test_a_hook_whose_exception_cannot_be_shown_is_still_logged() -> None:
     hooks = Hooks()
     log: list[str] = []
     hooks.add(Nameless())
-    hooks.run(log.append)
+    hooks.run(log.append, never_awaited)
     (line,) = log
     assert line.endswith(
         "shutdown hook <Nameless object: repr() failed> raised <Unshowable object: repr() failed>\n"

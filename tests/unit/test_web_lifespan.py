@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ric.aio import EventLoop
+from ric.aio import EventLoop, LoopBusy
 from ric.errors import UserInitError
 from ric.oninit import InitHooks
 from ric.web.asgi import Bridge
@@ -63,12 +63,10 @@ def test_startup_once_then_state_in_every_request_then_shutdown(loop: EventLoop)
         result = loop.run(bridge.handle(sample("http-api"), CONTEXT))
         assert result["body"] == f'{{"opened":"pool","hits":{hits}}}'
     assert "mine" not in lifespan.state  # each request's state is a copy
-    shutting = threading.Thread(target=lifespan.shutdown, name="ric-shutdown")
-    shutting.start()
-    shutting.join()
+    assert shut_down(loop, lifespan) == []
     assert log[1:] == [("shutdown", loop.loop, "ric-shutdown")]
     assert lifespan.phase == "stopped"
-    lifespan.shutdown()  # once only
+    assert shut_down(loop, lifespan) == []  # once only
     assert len(log) == 2
 
 
@@ -123,7 +121,7 @@ def test_auto_takes_an_app_that_does_not_answer_for_one_without_lifespan(
     loop.run(lifespan.startup())
     assert lifespan.phase == "unsupported"
     assert "ASGI lifespan unsupported by the app" in caplog.text
-    lifespan.shutdown()  # nothing to shut down
+    assert shut_down(loop, lifespan) == []  # nothing to shut down
 
 
 @pytest.mark.parametrize(
@@ -167,28 +165,59 @@ def test_a_failed_shutdown_is_logged(
 ) -> None:
     lifespan = Lifespan(raw("receive", "lifespan.startup.complete", "receive", *steps))
     loop.run(lifespan.startup())
-    lifespan.shutdown()
+    assert shut_down(loop, lifespan) == []
     assert [r.getMessage() for r in caplog.records] == [logged]
 
 
-def test_shutdown_is_skipped_when_sigterm_came_while_the_loop_ran(
-    loop: EventLoop, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_shutdown_is_skipped_when_sigterm_came_while_the_loop_ran(loop: EventLoop) -> None:
     log: list[Any] = []
     lifespan = Lifespan(starlette_app(log))
     loop.run(lifespan.startup())
 
-    async def interrupted() -> None:
+    async def interrupted() -> list[BaseException]:
         # The main thread is held in the SIGTERM handler while the hook's thread runs.
-        shutting = threading.Thread(target=lifespan.shutdown)
-        shutting.start()
-        shutting.join()
+        return shut_down(loop, lifespan)
 
-    loop.run(interrupted())
+    (raised,) = loop.run(interrupted())
+    assert isinstance(raised, LoopBusy)
+    assert "SIGTERM came while an invocation ran on the event loop" in str(raised)
     assert lifespan.phase == "running"
     assert [entry[0] for entry in log] == ["startup"]
-    assert "SIGTERM came while the event loop was running" in caplog.text
     loop.run(lifespan.stop())
+
+
+def test_shutdown_runs_on_a_loop_that_runs_on(loop: EventLoop) -> None:
+    log: list[Any] = []
+    lifespan = Lifespan(starlette_app(log))
+    loop.run(lifespan.startup())
+
+    async def serving() -> list[BaseException]:
+        # Async concurrency mode: the loop goes on while the hook's thread waits.
+        thread = asyncio.get_running_loop().run_in_executor(
+            None, lambda: loop.run_for_hook(lifespan.stop(), True)
+        )
+        await thread
+        return []
+
+    assert loop.run(serving()) == []
+    assert [entry[0] for entry in log] == ["startup", "shutdown"]
+    assert lifespan.phase == "stopped"
+
+
+def shut_down(loop: EventLoop, lifespan: Lifespan) -> list[BaseException]:
+    """What the SIGTERM hooks' thread does with the lifespan's async hook; what it raised."""
+    raised: list[BaseException] = []
+
+    def hook() -> None:
+        try:
+            loop.run_for_hook(lifespan.stop(), False)
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=hook, name="ric-shutdown")
+    thread.start()
+    thread.join()
+    return raised
 
 
 def test_off_never_calls_the_app_and_modes_are_checked(loop: EventLoop) -> None:
