@@ -2,10 +2,10 @@
 
 What is built here and how it is wired::
 
-    HttpServer ── InvokeFrontend ── FunctionService (one per function)
-    HttpServer ── UrlFrontend ──────┘    └── EnvironmentDriver ── Lifecycle (core)
-    (a function URL's)                        ├── HttpServer (its Runtime API)
-                                              └── RuntimeProcess
+    HttpServer ── ControlPlane ── InvokeFrontend ── FunctionService (one per function)
+    HttpServer ── UrlFrontend ────────────────────┘    └── EnvironmentDriver ── Lifecycle (core)
+    (a function URL's)                                      ├── HttpServer (its Runtime API)
+                                                            └── RuntimeProcess
     EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
 """
 
@@ -21,6 +21,7 @@ from emulator.config import EmulatorConfig
 from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
 from emulator.environments.driver import Host
+from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.invoke import InvokeFrontend
 from emulator.frontends.urls import UrlFrontend
 from emulator.functions.service import FunctionService
@@ -70,7 +71,9 @@ class Emulator:
         self._services = {f.name: FunctionService(f, host, retry_delay_s) for f in config.functions}
         ids = Ids()
         self._frontend = InvokeFrontend(self._services, tails, ids, clock)
-        self._server = HttpServer(self._frontend.handle, config.host, config.port)
+        routes: list[Route] = []
+        control = ControlPlane(routes, self._frontend.handle, ids.request_id)
+        self._server = HttpServer(control.handle, config.host, config.port)
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
         for function in config.functions:
             if function.url is not None:
