@@ -1,7 +1,8 @@
 """A fake Runtime API that is never the bottleneck, for measuring a client from outside.
 
 It serves one client connection on loopback with ``TCP_NODELAY``: ``N`` events
-of the same body, each answered ``202`` when the client posts its result. As
+of the same body, each answered ``202`` when the client posts its result (an
+internal extension registering on another connection is answered too). As
 Lambda does, every event has its own request id and ``Lambda-Runtime-Trace-Id``
 (a runtime that sets ``_X_AMZN_TRACE_ID`` with ``setenv`` pays for each new
 value). It measures the client, not itself: CPU time from
@@ -25,6 +26,17 @@ __all__ = ["ClientRun", "FakeRuntimeApi", "cpu_ns", "next_head", "rss_kib", "tra
 _ACCEPTED = (
     b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
     b'Content-Length: 16\r\n\r\n{"status":"OK"}\n'
+)
+# Extensions API reference, "Register": a runtime with shutdown hooks (ric's,
+# with a lifespan app under ric.asgi) registers an internal extension on a
+# connection of its own during init. It is answered 200 with the extension's
+# identifier; its "Next event" is then held unanswered for the rest of the run,
+# as Lambda holds it for an extension registered for no events.
+_REGISTER = b"POST /2020-01-01/extension/register "
+_REGISTERED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    b"Lambda-Extension-Identifier: 6b2d8c3e-0000-4000-8000-000000000001\r\n"
+    b'Content-Length: 65\r\n\r\n{"functionName":"bench","functionVersion":"$LATEST","handler":""}'
 )
 
 
@@ -220,13 +232,24 @@ class FakeRuntimeApi:
         return result
 
     def _serve(self, process: subprocess.Popen[bytes], started: float) -> ClientRun:
+        """Serve the runtime's connection: the first one not an extension's registration."""
         self.listener.settimeout(60)
-        sock, _ = self.listener.accept()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        held: list[socket.socket] = []
         try:
-            return _Session(self, _Conn(sock), process.pid, started).serve()
+            while True:
+                sock, _ = self.listener.accept()
+                held.append(sock)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn = _Conn(sock)
+                line = conn.read_request()
+                now = time.perf_counter()
+                if line is not None and line.startswith(_REGISTER):
+                    sock.sendall(_REGISTERED)
+                    continue
+                return _Session(self, conn, process.pid, started).serve(line, now)
         finally:
-            sock.close()
+            for sock in held:
+                sock.close()
 
 
 class _Session:
@@ -242,23 +265,25 @@ class _Session:
         self.begin_cpu = self.begin_server = 0
         self.begin_wall = self.last_next = 0.0
 
-    def serve(self) -> ClientRun:
+    def serve(self, line: bytes | None, now: float) -> ClientRun:
+        """Serve from the connection's first request (``line``, read at ``now``) on."""
         api, conn = self.api, self.conn
         total = api.warmup + api.invocations
         epoch = int(time.time())
-        while (line := conn.read_request(api.keep_first_post and self.served == 1)) is not None:
-            now = time.perf_counter()
+        while line is not None:
             if not line.startswith(b"GET "):
                 self._posted(line, now)
                 conn.sock.sendall(_ACCEPTED)
-                continue
-            self._next(now)
-            if self.served == total:
-                self._finish(now)
-                break
-            head = next_head(self.served, api.body, epoch, int(time.time() * 1000))
-            _send(conn.sock, head, api.body)
-            self.served += 1
+            else:
+                self._next(now)
+                if self.served == total:
+                    self._finish(now)
+                    break
+                head = next_head(self.served, api.body, epoch, int(time.time() * 1000))
+                _send(conn.sock, head, api.body)
+                self.served += 1
+            line = conn.read_request(api.keep_first_post and self.served == 1)
+            now = time.perf_counter()
         return self.result
 
     def _posted(self, line: bytes, now: float) -> None:

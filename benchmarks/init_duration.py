@@ -23,7 +23,16 @@ from clients import HERE, Client
 from fake_api import ClientRun, FakeRuntimeApi
 from stats import GcRecord, median, parse_gc_record, rotated
 
-__all__ = ["APPS", "App", "check_answer", "gc_figures", "measure_apps", "probe_command"]
+__all__ = [
+    "APPS",
+    "FASTAPI",
+    "App",
+    "check_answer",
+    "gc_figures",
+    "measure_apps",
+    "probe_command",
+    "serve_app",
+]
 
 
 def _rest_event(path: str, resource: str, parameters: dict[str, str]) -> bytes:
@@ -66,17 +75,18 @@ class App:
     event: bytes
 
 
+FASTAPI = App(
+    "FastAPI + Mangum",
+    "app_fastapi.handler",
+    _rest_event("/orders/42", "/orders/{proxy+}", {"proxy": "orders/42"}),
+)
 APPS = (
     App(
         "Powertools",
         "app_powertools.handler",
         _rest_event("/orders/42", "/orders/{order_id}", {"order_id": "42"}),
     ),
-    App(
-        "FastAPI + Mangum",
-        "app_fastapi.handler",
-        _rest_event("/orders/42", "/orders/{proxy+}", {"proxy": "orders/42"}),
-    ),
+    FASTAPI,
 )
 
 
@@ -93,8 +103,19 @@ def check_answer(run: ClientRun) -> str | None:
     return None
 
 
-def _start(client: Client, app: App, command: list[str] | None = None, **options: Any) -> ClientRun:
-    api = FakeRuntimeApi(app.event, 1, keep_first_post=True, **options)
+def serve_app(
+    client: Client,
+    app: App,
+    invocations: int = 1,
+    command: list[str] | None = None,
+    **options: Any,
+) -> ClientRun:
+    """``app`` served ``invocations`` times by ``client``, from a fresh process.
+
+    ``options`` go to the fake Runtime API (a ``warmup``, say). The run counts
+    only if ``check_answer`` finds nothing wrong with it; else this raises.
+    """
+    api = FakeRuntimeApi(app.event, invocations, keep_first_post=True, **options)
     run = api.run(command or client.argv(app.handler), client.env(), str(HERE))
     problem = check_answer(run)
     if problem:
@@ -119,7 +140,8 @@ def _probed(client: Client, app: App, folder: Path) -> tuple[ClientRun, GcRecord
     def read(_pid: int) -> None:
         seen.append(parse_gc_record(record.read_text() if record.exists() else ""))
 
-    run = _start(client, app, probe_command(client, app.handler, record), at_first_next=read)
+    command = probe_command(client, app.handler, record)
+    run = serve_app(client, app, command=command, at_first_next=read)
     return run, seen[0]
 
 
@@ -143,7 +165,7 @@ def measure_apps(clients: list[Client], runs: int, gc_runs: int) -> dict[str, An
     for turn in range(runs):
         for app in APPS:
             for client in rotated(clients, turn):
-                timed[app.name][client.name].append(_start(client, app))
+                timed[app.name][client.name].append(serve_app(client, app))
     probed: dict[str, dict[str, list[tuple[float, GcRecord]]]] = {
         app.name: {c.name: [] for c in clients} for app in APPS
     }

@@ -12,7 +12,9 @@ Suites (``--only hot,cold,...``; all by default), each written to
     emulator  end to end through the emulator
     async     async handlers' CPU per invocation (ric's sync and async echo,
               awslambdaric with asyncio.run), async concurrency mode against
-              worker processes (throughput, CPU, memory of the process tree)
+              worker processes (throughput, CPU, memory of the process tree),
+              a FastAPI app under ric.asgi against Mangum on awslambdaric
+              (CPU per request, requests/s, Init Duration)
     stream    response streaming: first byte, MB/s, CPU per MB, against the
               same fake Runtime API, then through the emulator (boto3, raw
               HTTP, a function URL); Node's client as the reference where
@@ -45,7 +47,7 @@ __all__ = ["SUITES", "cold", "event", "import_breakdown", "main", "parse_args", 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from async_suite import ConcurrencyPlan, measure_async  # noqa: E402
+from async_suite import AsgiPlan, ConcurrencyPlan, measure_async  # noqa: E402
 from clients import (  # noqa: E402
     PY,
     REFERENCE,
@@ -195,11 +197,13 @@ def _async(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
     ric = next((c for c in clients if c.name == "ric"), default_clients()[0])
     reference = next((c for c in clients if c.name == REFERENCE), default_clients()[1])
     if args.quick:
+        plan = ConcurrencyPlan(slots=4, wait_ms=10, rounds=2, reps=1)
         return measure_async(
-            ric, reference, 1, 50, ConcurrencyPlan(slots=4, wait_ms=10, rounds=2, reps=1)
+            ric, reference, 1, 50, plan=plan, asgi=AsgiPlan(reps=1, invocations=20, starts=1)
         )
     plan = ConcurrencyPlan(slots=args.slots, reps=args.slots_reps)
-    return measure_async(ric, reference, args.reps, INVOCATIONS[64], plan)
+    asgi = AsgiPlan(reps=args.reps, starts=args.asgi_starts)
+    return measure_async(ric, reference, args.reps, INVOCATIONS[64], plan=plan, asgi=asgi)
 
 
 RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
@@ -269,6 +273,7 @@ def parse_args(
     add("--rss-warmup", type=int, default=50_000, help="rss: samples before this are not fitted")
     add("--slots", type=int, default=64, help="async: AWS_LAMBDA_MAX_CONCURRENCY (64)")
     add("--slots-reps", type=int, default=3, help="async: runs per concurrency mode (3)")
+    add("--asgi-starts", type=int, default=20, help="async: starts per ASGI server (20)")
     add("--stream-reps", type=int, default=7, help="stream: runs per client and stream (7)")
     add("--stream-mib", type=int, default=64, help="stream: MiB of the long stream (64)")
     node_ric = environ.get("RIC_BENCH_NODE_RIC")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from async_suite import ASYNC_RUN, ConcurrencyPlan, async_tables, measure_async
+from async_suite import (
+    ASGI_REFERENCE,
+    ASYNC_RUN,
+    AsgiPlan,
+    ConcurrencyPlan,
+    async_tables,
+    measure_async,
+)
 from clients import HERE, default_clients
 from fake_concurrent_api import ConcurrentApi, tree
 
@@ -30,14 +37,22 @@ def test_the_process_tree_holds_the_process_itself() -> None:
 
 def test_the_suite_measures_each_case_and_renders_its_tables() -> None:
     plan = ConcurrencyPlan(slots=2, wait_ms=1, rounds=2, reps=1)
-    results = measure_async(RIC, REFERENCE, 1, 20, plan)
+    asgi = AsgiPlan(reps=1, invocations=4, starts=1)
+    results = measure_async(RIC, REFERENCE, 1, 20, plan=plan, asgi=asgi)
     figures = results["handlers"]["figures"]
     assert list(figures) == ["ric sync", "ric async", "ric async, asyncio loop", ASYNC_RUN]
     assert all(f["cpu_us"] > 0 for f in figures.values())
     modes = results["concurrency"]["figures"]
     assert (modes["async mode"]["processes"], modes["process mode"]["processes"]) == (1, 3)
-    text = "\n".join("\n".join(section) for section in async_tables(results, []))
+    servers = results["asgi"]["figures"]
+    assert list(servers) == ["ric.asgi", ASGI_REFERENCE]
+    assert all(f["cpu_us"] > 0 and f["init_ms"] > 0 for f in servers.values())
+    tables = async_tables(results, [])
+    assert len(tables) == 3
+    text = "\n".join("\n".join(section) for section in tables)
     assert "| client CPU per invocation, µs |" in text
     assert (
         "| invocations/s |" in text and "| processes | 1.0 (0.33x) | 3.0 (1.00x) | 0.33x |" in text
     )
+    assert "| figure | ric.asgi | awslambdaric + Mangum |" in text
+    assert "| client CPU per request, µs |" in text and "| Init Duration, ms |" in text

@@ -35,6 +35,20 @@ def test_fake_api_serves_and_measures_a_client(client: Client) -> None:
     assert run.error_posts == 0
 
 
+def test_fake_api_answers_an_extension_then_serves_the_runtime(tmp_path: Path) -> None:
+    # A shutdown hook makes ric register an internal extension, on a connection
+    # of its own, before its first GET /next.
+    (tmp_path / "hooked.py").write_text(
+        "import ric\n\nric.on_shutdown(print)\n\ndef handler(event, context):\n    return event\n"
+    )
+    api = FakeRuntimeApi(b'{"n": 1}', invocations=2, keep_first_post=True)
+    env = {**RIC.env(), "LAMBDA_TASK_ROOT": str(tmp_path)}
+    run = api.run(RIC.argv("hooked.handler"), env, str(tmp_path))
+    assert run.invocations == 2
+    assert run.first_post.endswith(b"/req-00000000/response HTTP/1.1")
+    assert json.loads(run.first_post_body) == {"n": 1}
+
+
 @pytest.mark.slow
 def test_a_quick_run_of_every_suite_writes_json_and_tables(tmp_path: Path) -> None:
     baseline = Path(__file__).resolve().parents[2]  # this tree, as its own baseline
