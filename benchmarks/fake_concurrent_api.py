@@ -90,6 +90,7 @@ class ConcurrentApi:
         self._ready = threading.Event()
         self._finished = threading.Event()
         self._gate: asyncio.Event | None = None
+        self._closing: asyncio.Event | None = None
         self._epoch = int(time.time())
 
     def run(self, command: list[str], env: dict[str, str], cwd: str) -> TreeRun:
@@ -135,15 +136,21 @@ class ConcurrentApi:
         )
 
     async def _stop(self, server: asyncio.Server) -> None:
+        assert self._closing is not None
+        self._closing.set()  # slots waiting for an event that never comes give up
         server.close()
         tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # The client is gone: its connections end on their own; stragglers are cancelled.
+            _, late = await asyncio.wait(tasks, timeout=2)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         await asyncio.sleep(0)  # the closed transports let go of their sockets
 
     async def _start(self) -> asyncio.Server:
         self._gate = asyncio.Event()
+        self._closing = asyncio.Event()
         return await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -154,7 +161,10 @@ class ConcurrentApi:
                 if length:
                     await reader.readexactly(length)
                 if head.startswith(b"GET "):
-                    writer.write(await self._event())
+                    event = await self._event()
+                    if event is None:
+                        return
+                    writer.write(event)
                 else:
                     writer.write(_ACCEPTED)
                     self._posted += 1
@@ -165,14 +175,16 @@ class ConcurrentApi:
         finally:
             writer.close()
 
-    async def _event(self) -> bytes:
-        assert self._gate is not None
+    async def _event(self) -> bytes | None:
+        """The next event; None once the run is over (no more events will come)."""
+        assert self._gate is not None and self._closing is not None
         self._waiting += 1
         if self._waiting == self.slots:
             self._ready.set()
         await self._gate.wait()
         if self._handed >= self.invocations:
-            await asyncio.Future()  # no more events: the slot waits, as in an idle environment
+            await self._closing.wait()  # the slot waits, as in an idle environment
+            return None
         index = self._handed
         self._handed += 1
         now_ms = int(time.time() * 1000)
