@@ -26,6 +26,7 @@ from emulator.config import (
     UrlConfig,
     bootstrap_command,
     default,
+    default_state_dir,
     load_toml,
 )
 from emulator.core.streaming import MIB, STREAM_BURST, STREAM_RATE, StreamLimits
@@ -120,7 +121,33 @@ def _parser() -> argparse.ArgumentParser:
             "0: no cap, for local work)"
         ),
     )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help=(
+            "where queued asynchronous events and event invoke configs are kept "
+            "(default: $XDG_STATE_HOME/ric-emulator/port-PORT)"
+        ),
+    )
+    parser.add_argument(
+        "--async-retry-delays",
+        type=_delays,
+        metavar="S,S",
+        help="seconds before a failed Event invocation's two retries (default 60,120)",
+    )
     return parser
+
+
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        delays = ()
+    if len(delays) != 2 or any(delay < 0 for delay in delays):
+        raise argparse.ArgumentTypeError(
+            f"expected two delays in seconds, like 60,120, not {text!r}"
+        )
+    return delays
 
 
 def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorConfig:
@@ -138,6 +165,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         "concurrency": _given(args.concurrency, DEFAULT_CONCURRENCY),
         "max_concurrency": _given(args.max_concurrency, default("max_concurrency")),
         "idle_s": _given(args.idle_timeout, default("idle_s")),
+        "retry_delays_s": args.async_retry_delays or default("retry_delays_s"),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -148,14 +176,17 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
     if args.stream_rate < 0:
         raise ConfigError("--stream-rate must be 0 (no cap) or more")
     rate = args.stream_rate * MIB if args.stream_rate else None
-    return EmulatorConfig(functions, args.host, args.port, dict(environ), StreamLimits(rate=rate))
+    state_dir = args.state_dir or default_state_dir(environ, args.port)
+    return EmulatorConfig(
+        functions, args.host, args.port, dict(environ), StreamLimits(rate=rate), state_dir
+    )
 
 
 def _single(
     args: argparse.Namespace,
     command: list[str],
     environ: Mapping[str, str],
-    defaults: dict[str, float],
+    defaults: dict[str, Any],
 ) -> FunctionConfig:
     environment = dict(_pair(item) for item in args.env)
     handler = args.handler or _rie_handler(command) or environ.get("_HANDLER", "")
@@ -171,6 +202,7 @@ def _single(
         max_concurrency=int(defaults["max_concurrency"]),
         idle_s=defaults["idle_s"],
         url=UrlConfig(args.url_port, args.function_url) if args.function_url else None,
+        retry_delays_s=defaults["retry_delays_s"],
     )
 
 
@@ -207,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         _event_loop_runner()(run(config))
+    except ConfigError as exc:  # e.g. the state directory is another emulator's
+        sys.stderr.write(f"emulator: error: {exc}\n")
+        return 2
     except OSError as exc:  # e.g. the port is taken
         sys.stderr.write(f"emulator: error: {exc}\n")
         return 1

@@ -3,6 +3,8 @@
 What is built here and how it is wired::
 
     HttpServer ── ControlPlane ── InvokeFrontend ── FunctionService (one per function)
+                  │               └── AsyncInvoker (Event: the durable queue) ──┘
+                  └── EventConfigFrontend ── StateStore (the state directory)
     HttpServer ── UrlFrontend ────────────────────┘    └── EnvironmentDriver ── Lifecycle (core)
     (a function URL's)                                      ├── HttpServer (its Runtime API)
                                                             └── RuntimeProcess
@@ -17,17 +19,22 @@ import signal
 import time
 from types import TracebackType
 
+from emulator.async_invoke.invoker import AsyncInvoker
+from emulator.async_invoke.settings import AsyncSettings
 from emulator.config import EmulatorConfig
 from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
+from emulator.core.lifecycle import Clock
 from emulator.environments.driver import Host
 from emulator.frontends.control import ControlPlane, Route
+from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.invoke import InvokeFrontend
 from emulator.frontends.urls import UrlFrontend
 from emulator.functions.service import FunctionService
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
+from emulator.state.store import StateStore
 
 __all__ = ["Emulator", "SystemClock", "run"]
 
@@ -48,15 +55,16 @@ class SystemClock:
 class Emulator:
     """``async with Emulator(config) as emulator:`` serves until the block ends.
 
-    ``subscribers`` also get every lifecycle event (a test's, a dashboard's).
+    ``subscribers`` also get every lifecycle event (a test's, a dashboard's);
+    ``clock`` is the real one unless a test passes its own.
     """
 
     def __init__(
         self,
         config: EmulatorConfig,
         sink: LogSink | None = None,
-        retry_delay_s: float = 1.0,
         subscribers: tuple[Subscriber, ...] = (),
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self._own_sink = sink is None  # closed with the emulator; one given is its giver's
@@ -66,12 +74,19 @@ class Emulator:
         everyone: list[Subscriber] = [LogPrinter(self.sink), tails, *subscribers]
         for subscriber in everyone:
             self.bus.subscribe(subscriber)
-        clock = SystemClock()
+        self._clock = clock = clock or SystemClock()
         host = Host(self.bus, clock, config.environ, config.streaming)
-        self._services = {f.name: FunctionService(f, host, retry_delay_s) for f in config.functions}
+        self._services = {f.name: FunctionService(f, host) for f in config.functions}
         ids = Ids()
-        self._frontend = InvokeFrontend(self._services, tails, ids, clock)
-        routes: list[Route] = []
+        functions = {f.name: f for f in config.functions}
+        self._store = StateStore(config.state_dir)
+        self._settings = AsyncSettings(self._store, functions)
+        self._queue = AsyncInvoker(
+            self._store, self._services, self._settings, clock=clock, bus=self.bus, ids=ids
+        )
+        self._resumed: asyncio.Future[None] | None = None
+        self._frontend = InvokeFrontend(self._services, tails, ids, clock, self._queue)
+        routes: list[Route] = [*EventConfigFrontend(functions, self._store, clock.time).routes]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
@@ -92,15 +107,21 @@ class Emulator:
         return {name: f"http://{server.address}/" for name, (_, server) in self._urls.items()}
 
     async def start(self) -> None:
+        await self._store.open()  # first: a second emulator on this state directory stops here
+        await self._settings.seed(self._clock.time())
         await self._server.start()
         for _, server in self._urls.values():
             await server.start()
         for service in self._services.values():
             service.start()
+        # In the background: what the last run left queued runs once the emulator has
+        # said where it listens.
+        self._resumed = asyncio.ensure_future(self._queue.start())
 
     async def stop(self) -> None:
         """Answer every caller first, then stop the environments."""
         self._frontend.closing = True
+        self._queue.closing = True
         for front, _ in self._urls.values():
             front.closing = True
         for service in self._services.values():
@@ -109,9 +130,13 @@ class Emulator:
             self._server.stop(_ANSWER_GRACE_S),
             *(server.stop(_ANSWER_GRACE_S) for _, server in self._urls.values()),
         )
-        await self._frontend.close()  # no Event invocation retries into a stopped function
+        if self._resumed is not None:
+            await asyncio.gather(self._resumed, return_exceptions=True)
+        await self._queue.close()  # what is queued stays in the store, for the next start
+        await self._frontend.close()
         await asyncio.gather(*(front.close() for front, _ in self._urls.values()))
         await asyncio.gather(*(service.close() for service in self._services.values()))
+        await self._store.close()
         if self._own_sink:
             self.sink.close()
 

@@ -26,6 +26,7 @@ __all__ = [
     "UrlConfig",
     "bootstrap_command",
     "default",
+    "default_state_dir",
     "load_toml",
 ]
 
@@ -78,6 +79,12 @@ class FunctionConfig:
     idle_s: float = 600.0  # an environment idle this long is shut down
     grace_s: float = 2.0  # SIGTERM to SIGKILL at shutdown
     url: UrlConfig | None = None
+    # Asynchronous invocation: the event invoke config this function starts with
+    # (PutFunctionEventInvokeConfig's fields), its DeadLetterConfig.TargetArn, and
+    # the delays before a function error's retries (Lambda's: 1 and 2 minutes).
+    event_invoke: Mapping[str, Any] | None = None
+    dead_letter: str | None = None
+    retry_delays_s: tuple[float, ...] = (60.0, 120.0)
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or ":" in self.name:
@@ -92,6 +99,8 @@ class FunctionConfig:
             raise ConfigError(f"function {self.name}: idle timeout must be positive")
         if self.concurrency < 1 or self.max_concurrency < 1:
             raise ConfigError(f"function {self.name}: concurrency must be at least 1")
+        if len(self.retry_delays_s) != 2 or any(d < 0 for d in self.retry_delays_s):
+            raise ConfigError(f"function {self.name}: give two retry delays, in seconds")
 
     @property
     def arn(self) -> str:
@@ -109,6 +118,8 @@ class EmulatorConfig:
     # variables (PATH, HOME, AWS credentials...).
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     streaming: StreamLimits = field(default_factory=StreamLimits)
+    # Where queued asynchronous events and event invoke configs are kept; None: in memory.
+    state_dir: Path | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.functions]
@@ -117,6 +128,15 @@ class EmulatorConfig:
         ports = [f.url.port for f in self.functions if f.url is not None and f.url.port]
         if len(set(ports)) != len(ports) or self.port in ports:
             raise ConfigError(f"each function URL needs a port of its own: {ports}")
+
+
+def default_state_dir(environ: Mapping[str, str], port: int) -> Path:
+    """``$XDG_STATE_HOME/ric-emulator/port-PORT`` (``~/.local/state`` without it).
+
+    One per port, so emulators of two projects side by side each have their own.
+    """
+    base = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "ric-emulator" / f"port-{port}"
 
 
 def default(name: str) -> Any:
@@ -135,7 +155,9 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
     ``memory``, ``timeout``, ``concurrency``, ``max_concurrency``,
     ``idle_timeout`` (seconds), ``environment`` (a table), ``url`` (a table:
-    ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM).
+    ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM), ``async`` (a table:
+    ``maximum_retry_attempts``, ``maximum_event_age``, ``on_success``,
+    ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)).
     Relative code directories are taken from the file's directory.
     """
     if sys.version_info >= (3, 11):
@@ -166,6 +188,7 @@ _KEYS = {
     "idle_timeout",
     "environment",
     "url",
+    "async",
 }
 
 
@@ -204,7 +227,41 @@ def _function_from_table(
         max_concurrency=int(setting("max_concurrency", "max_concurrency")),
         idle_s=float(setting("idle_timeout", "idle_s")),
         url=_url(name, table.get("url")),
+        **_async(name, table.get("async"), defaults),
     )
+
+
+_ASYNC_KEYS = {
+    "maximum_retry_attempts": "MaximumRetryAttempts",
+    "maximum_event_age": "MaximumEventAgeInSeconds",
+}
+
+
+def _async(name: str, table: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """A function's asynchronous settings: its event invoke config, DLQ and retry delays."""
+    delays = defaults.get("retry_delays_s", default("retry_delays_s"))
+    if table is None:
+        return {"retry_delays_s": delays}
+    if not isinstance(table, dict):
+        raise ConfigError(f"functions.{name}.async must be a table")
+    unknown = set(table) - {*_ASYNC_KEYS, "on_success", "on_failure", "dead_letter", "retry_delays"}
+    if unknown:
+        raise ConfigError(f"functions.{name}.async: unknown keys {sorted(unknown)}")
+    document: dict[str, Any] = {
+        _ASYNC_KEYS[k]: int(v) for k, v in table.items() if k in _ASYNC_KEYS
+    }
+    destinations = {
+        field_name: {"Destination": str(table[key])}
+        for key, field_name in (("on_success", "OnSuccess"), ("on_failure", "OnFailure"))
+        if key in table
+    }
+    if destinations:
+        document["DestinationConfig"] = destinations
+    return {
+        "event_invoke": document or None,
+        "dead_letter": str(table["dead_letter"]) if "dead_letter" in table else None,
+        "retry_delays_s": tuple(float(d) for d in table.get("retry_delays", delays)),
+    }
 
 
 def _url(name: str, table: Any) -> UrlConfig | None:

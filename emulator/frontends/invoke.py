@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from emulator.async_invoke.invoker import AsyncInvoker
 from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
@@ -32,9 +33,15 @@ class InvokeFrontend:
     """Answers Invoke API requests with the functions' services."""
 
     def __init__(
-        self, services: Mapping[str, FunctionService], tails: Tails, ids: Ids, clock: Clock
+        self,
+        services: Mapping[str, FunctionService],
+        tails: Tails,
+        ids: Ids,
+        clock: Clock,
+        queue: AsyncInvoker,
     ) -> None:
         self._services = services
+        self._queue = queue
         self._tails = tails
         self._ids = ids
         self._clock = clock
@@ -54,11 +61,7 @@ class InvokeFrontend:
             )
 
     async def close(self) -> None:
-        """End what is left: asynchronous invocations in line or between retries.
-
-        They are held in memory and go with the emulator (each environment has
-        answered its callers already).
-        """
+        """End what is left of the synchronous invocations (their callers were answered)."""
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -79,7 +82,8 @@ class InvokeFrontend:
             raise _shutting_down()
         invocation = self._invocation(wanted, request_id, payload, service)
         if wanted.invocation_type is InvocationType.EVENT:
-            self._keep(asyncio.ensure_future(service.invoke_async(invocation)))
+            # Queued durably before the 202 ("Asynchronous invocation", invocation-async.html).
+            await self._queue.accept(invocation, service.function.name, wanted.qualifier)
             return Response(202, common)
         if wanted.streaming:
             return await self._streamed(service, invocation, common)

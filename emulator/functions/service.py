@@ -1,14 +1,11 @@
-"""The invocations of one function: placement across its environments, and the
-asynchronous ones' retries.
+"""The invocations of one function: placement across its environments.
 
 Warm environments are reused; new ones are started up to the function's
 concurrency; an environment that timed out, crashed or failed its init is
 retired, and one idle for too long is shut down. A synchronous invoke at the
 limit is :class:`~emulator.core.placement.Throttled`, unless a slot is on its
-way back, which it waits for in line a moment; asynchronous invocations wait in
-line for capacity and a function error is retried twice, as Lambda does for the
-``Event`` invocation type ("Asynchronous invocation":
-https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
+way back, which it waits for in line a moment; an ``Event`` invocation's
+attempts (:mod:`emulator.async_invoke`) wait in line for capacity.
 """
 
 from __future__ import annotations
@@ -24,9 +21,8 @@ from emulator.core.placement import Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
 from emulator.environments.relay import StreamRelay
 
-__all__ = ["ASYNC_RETRIES", "FunctionService"]
+__all__ = ["FunctionService"]
 
-ASYNC_RETRIES = 2
 _REAP_EVERY_S = 1.0
 # How long a synchronous invoke waits in line for a slot an environment is
 # giving back (its runtime answered and is about to ask for more) before a 429.
@@ -36,7 +32,7 @@ _RETURN_WAIT_S = 1.0
 class FunctionService:
     """Serves the invocations of one function."""
 
-    def __init__(self, function: FunctionConfig, host: Host, retry_delay_s: float = 1.0) -> None:
+    def __init__(self, function: FunctionConfig, host: Host) -> None:
         self.function = function
         self._host = host
         self._placement = Placement(function.concurrency, function.max_concurrency)
@@ -44,7 +40,6 @@ class FunctionService:
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._line: dict[int, asyncio.Future[Granted | None]] = {}
         self._numbers = itertools.count(1)
-        self._retry_delay_s = retry_delay_s
         self._closing = False
         self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
@@ -91,23 +86,6 @@ class FunctionService:
             if slot.new:
                 await self._started(env)
             return await env.deliver(invocation, relay)
-
-    async def invoke_async(self, event: Invocation) -> None:
-        """An ``Event`` invocation: in line until there is capacity, retried on error.
-
-        Each attempt keeps the request id the caller got with its 202, as Lambda's retries do.
-        """
-        for attempt in range(ASYNC_RETRIES + 1):
-            outcome = await self.invoke(event, wait=True)
-            if isinstance(outcome, Throttled) or not outcome.failed or self._closing:
-                return
-            if attempt < ASYNC_RETRIES:
-                text = (
-                    f"asynchronous invocation {event.request_id} failed; "
-                    f"retry {attempt + 1} of {ASYNC_RETRIES} in {self._retry_delay_s:g} s"
-                )
-                self._host.bus.emit(Notice(self.function.name, text))
-                await asyncio.sleep(self._retry_delay_s)
 
     # -- slots -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "InvocationType",
     "InvokeRequest",
     "error_body",
+    "function_name",
     "not_found",
     "parse",
     "payload",
@@ -81,7 +82,7 @@ def parse(
         raise ApiError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
     streaming = match.group("invoke") is None
     identifier = match.group("streamed") if streaming else match.group("name")
-    name, qualifier = _function_name(identifier, query.get("Qualifier"))
+    name, qualifier = function_name(identifier, query.get("Qualifier"))
     types = [t for t in InvocationType if not (streaming and t is InvocationType.EVENT)]
     invocation_type = _one_of(
         "X-Amz-Invocation-Type",
@@ -141,7 +142,9 @@ def error_body(error: ApiError) -> bytes:
     return json.dumps(body).encode()
 
 
-def _function_name(identifier: str, query_qualifier: str | None) -> tuple[str, str | None]:
+def function_name(identifier: str, query_qualifier: str | None) -> tuple[str, str | None]:
+    """The function's name and qualifier from a FunctionName (name, ARN or partial ARN)
+    and a Qualifier parameter; a ValidationException when malformed."""
     if len(identifier) > 170 or (match := _FUNCTION.match(identifier)) is None:
         raise _validation(identifier, "functionName", _FUNCTION.pattern)
     name, qualifier = match.group("name"), match.group("qualifier")

@@ -40,7 +40,9 @@ def session_emulator(code_dir: Path) -> Iterator[EmulatorProcess]:
     config.write_text(toml_config(FUNCTIONS, str(code_dir)))
     env = {**os.environ, LEAK[0]: LEAK[1]}
     emulator = EmulatorProcess(
-        ["--port", "0", "--config", str(config)], cwd=code_dir.parent, env=env
+        ["--port", "0", "--config", str(config), "--async-retry-delays", "0.05,0.05"],
+        cwd=code_dir.parent,
+        env=env,
     )
     yield emulator
     assert emulator.stop(signal.SIGTERM) == 0, emulator.stderr

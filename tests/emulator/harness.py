@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -137,6 +139,12 @@ class EmulatorProcess:
         env: dict[str, str] | None = None,
         python: str = sys.executable,
     ) -> None:
+        # Each emulator its own state directory, unless the test gives one: queued
+        # events must not outlive the test, nor two emulators share a directory.
+        self._state: str | None = None
+        if "--state-dir" not in args:
+            self._state = tempfile.mkdtemp(prefix="emulator-state-")
+            args = ["--state-dir", self._state, *args]
         self.process = subprocess.Popen(
             [python, "-m", "emulator", *args],
             cwd=cwd,
@@ -227,6 +235,8 @@ class EmulatorProcess:
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
+        if self._state is not None:
+            shutil.rmtree(self._state, ignore_errors=True)
         return status
 
     def __enter__(self) -> EmulatorProcess:

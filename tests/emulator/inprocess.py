@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from emulator.app import Emulator
 from emulator.config import EmulatorConfig, FunctionConfig
 from emulator.core.events import Event
+from emulator.core.lifecycle import Clock
 from emulator.core.streaming import StreamLimits
 from emulator.observe.sink import LogSink
 
@@ -43,20 +44,20 @@ class InProcessEmulator:
     def __init__(
         self,
         functions: tuple[FunctionConfig, ...],
-        retry_delay_s: float = 1.0,
         streaming: StreamLimits | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = EmulatorConfig(functions, port=0, streaming=streaming or StreamLimits())
         self.output = io.StringIO()
         self.events: list[Event] = []
         self._changed = threading.Condition()
-        self._retry_delay_s = retry_delay_s
         self._loop = asyncio.new_event_loop()
         self._loop.set_exception_handler(self._loop_error)
         self._failures: list[str] = []
         self._errors = _Errors()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._emulator: Emulator | None = None
+        self._clock = clock
 
     def __enter__(self) -> InProcessEmulator:
         logging.getLogger("emulator").addHandler(self._errors)
@@ -111,7 +112,7 @@ class InProcessEmulator:
 
     async def _start(self) -> None:
         sink = LogSink(self.output)
-        self._emulator = Emulator(self.config, sink, self._retry_delay_s, (self._record,))
+        self._emulator = Emulator(self.config, sink, (self._record,), self._clock)
         await self._emulator.start()
 
     def _record(self, event: Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -119,7 +120,8 @@ def test_a_runtime_that_cannot_start_fails_every_invocation_waiting_for_it() -> 
 def test_an_event_between_retries_is_not_run_again_once_the_emulator_stops(
     tmp_path: Path, function: FunctionConfig
 ) -> None:
-    with InProcessEmulator((function,), retry_delay_s=60) as emulator:
+    slow = dataclasses.replace(function, retry_delays_s=(60.0, 60.0))
+    with InProcessEmulator((slow,)) as emulator:
         response = httpx.post(
             emulator.url + invoke_path("fn"),
             json={"fail": 1},
