@@ -102,6 +102,11 @@ class Emulator:
         return f"http://{self._server.address}"
 
     @property
+    def counters(self) -> dict[str, int]:
+        """The asynchronous queue's counters (AsyncEventsReceived, ...), for metrics."""
+        return dict(self._queue.counters)
+
+    @property
     def function_urls(self) -> dict[str, str]:
         """Each function URL's address, by function name."""
         return {name: f"http://{server.address}/" for name, (_, server) in self._urls.items()}

@@ -58,7 +58,8 @@ class AsyncInvoker:
         self._ids = ids
         self._sqs = sqs
         self._tasks: set[asyncio.Task[None]] = set()
-        # AsyncEventsReceived, AsyncEventsDropped, DestinationDeliveryFailures, DeadLetterErrors
+        # AsyncEventsReceived, AsyncEventsDropped, DestinationDeliveryFailures,
+        # DeadLetterErrors, and AsyncEventAgeMaxMs: the oldest an event was at an attempt.
         self.counters: Counter[str] = Counter()
         self.closing = False
 
@@ -115,6 +116,8 @@ class AsyncInvoker:
             if (too_old := before(policy, event.state, now)) is not None:
                 await self._end(event, too_old, last, destinations)
                 return
+            age_ms = int(event.state.age(now) * 1000)
+            self.counters["AsyncEventAgeMaxMs"] = max(self.counters["AsyncEventAgeMaxMs"], age_ms)
             result = await self._attempt(event)
             if result is None:  # the emulator stops: the event stays queued
                 return

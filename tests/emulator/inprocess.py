@@ -110,6 +110,11 @@ class InProcessEmulator:
                 raise AssertionError(f"no such event; the last ones: {self.events[-10:]}")
             return found[0]
 
+    @property
+    def counters(self) -> dict[str, int]:
+        assert self._emulator is not None
+        return self._emulator.counters
+
     async def _start(self) -> None:
         sink = LogSink(self.output)
         self._emulator = Emulator(self.config, sink, (self._record,), self._clock)

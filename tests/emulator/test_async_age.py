@@ -79,6 +79,7 @@ def test_an_event_past_its_maximum_age_ends_event_age_exceeded(tmp_path: Path) -
         (tmp_path / "release").touch()
         assert wait_until((tmp_path / "record.json").exists)
         ended = emulator.wait_for(lambda e: isinstance(e, Notice) and "ended:" in e.text)
+        counters = emulator.counters
     document = json.loads((tmp_path / "record.json").read_text())
     request_id = answer.headers["x-amzn-requestid"]
     assert document["requestContext"] == {
@@ -92,5 +93,8 @@ def test_an_event_past_its_maximum_age_ends_event_age_exceeded(tmp_path: Path) -
         "executedVersion": "$LATEST",
         "functionError": "Unhandled",
     }
+    assert counters["AsyncEventsReceived"] >= 1  # the record's event for "record" may be on its way
+    assert counters["AsyncEventsDropped"] == 1
+    assert counters["AsyncEventAgeMaxMs"] < 60_000  # attempts ran young; the age check did not
     assert isinstance(ended, Notice)
     assert ended.text.startswith(f"asynchronous invocation {request_id} ended: EventAgeExceeded")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from tests.emulator.harness import EmulatorProcess
+from tests.emulator.harness import EmulatorProcess, boto3_lambda
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+AUDIT = "arn:aws:lambda:us-east-1:123456789012:function:audit"
 
 
 def invoke(url: str, name: str = "function") -> httpx.Response:
@@ -49,3 +51,24 @@ def test_the_wsgi_example_answers_through_a_function_url(tmp_path: Path) -> None
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.text == "<!doctype html><h1>Hello, reader</h1><p>/hello/there</p>"
+
+
+def test_the_async_events_example_ends_with_a_record_at_audit(tmp_path: Path) -> None:
+    config = str(EXAMPLES / "async_events.toml")
+    with EmulatorProcess(["--port", "0", "--config", config], cwd=tmp_path) as emulator:
+        lam = boto3_lambda(emulator.url)
+        lam.put_function_event_invoke_config(
+            FunctionName="orders",
+            MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": AUDIT}},
+        )
+        answer = lam.invoke(
+            FunctionName="orders", InvocationType="Event", Payload=b'{"quantity": 0}'
+        )
+        line = emulator.wait_for_line(lambda text: text.startswith("[audit] record: "), 30)
+        attempts = [x for x in emulator.function_lines("orders") if x.startswith("attempt of")]
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    record = json.loads(line.removeprefix("[audit] record: "))
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["requestId"] == request_id
+    assert attempts == [f'attempt of {request_id}: {{"quantity": 0}}'] * 3
