@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from stats import percentile
 
-__all__ = ["function_name", "measure_emulator"]
+__all__ = ["Emulator", "function_name", "measure_emulator"]
 
 TABLE = """
 [functions.{name}]
@@ -57,28 +57,44 @@ def function_name(client: str) -> str:
 def _measure(
     config: Path, code_dir: Path, names: tuple[str, ...], invocations: int
 ) -> dict[str, Any]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "--port", "0", "--config", str(config)],
-        cwd=code_dir.parent,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    banner = process.stdout.readline()
-    if " on " not in banner:
-        process.kill()
-        raise RuntimeError(f"the emulator did not start (it said {banner!r}; see its stderr)")
-    url = banner.split(" on ", 1)[1].split()[0]
-    drain = threading.Thread(target=process.stdout.read, daemon=True)
-    drain.start()
-    try:
-        results = _interleaved(url, names, invocations)
-    finally:
-        process.terminate()
-        process.wait(30)
-        drain.join(10)
-        process.stdout.close()
-    return results
+    with Emulator(["--config", str(config)], code_dir.parent) as emulator:
+        return _interleaved(emulator.url, names, invocations)
+
+
+class Emulator:
+    """``python -m emulator --port 0 ARGS`` until the block ends; ``lines`` what it printed."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--port", "0", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        banner = self.process.stdout.readline()
+        if " on " not in banner:
+            self.process.kill()
+            raise RuntimeError(f"the emulator did not start (it said {banner!r}; see its stderr)")
+        self.url = banner.split(" on ", 1)[1].split()[0]
+        self.lines: list[str] = []
+        self._drain = threading.Thread(target=self._read, daemon=True)
+        self._drain.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self._drain.join(10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
 
 
 def _interleaved(url: str, names: tuple[str, ...], invocations: int) -> dict[str, Any]:

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from async_queue import queue_tables
 from async_suite import async_tables
 from stream_report import stream_tables
 from tables import column, count_label, grid, size_label
 
 __all__ = ["count_label", "grid", "size_label", "suite_markdown", "write_chart", "write_latest"]
 
-ORDER = ("hot", "cold", "apps", "rss", "emulator", "stream", "async")
+ORDER = ("hot", "cold", "apps", "rss", "emulator", "stream", "async", "queue")
 
 
 def _hot(results: dict[str, Any], names: list[str]) -> list[list[str]]:
@@ -160,6 +161,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], list[str]], list[list[str]]]] = {
     "emulator": _emulator,
     "stream": stream_tables,
     "async": async_tables,
+    "queue": queue_tables,
 }
 
 

@@ -15,6 +15,8 @@ Suites (``--only hot,cold,...``; all by default), each written to
               worker processes (throughput, CPU, memory of the process tree),
               a FastAPI app under ric.asgi against Mangum on awslambdaric
               (CPU per request, requests/s, Init Duration)
+    queue     Event invocations accepted per second with the durable queue,
+              against RequestResponse invocations of the same function
     stream    response streaming: first byte, MB/s, CPU per MB, against the
               same fake Runtime API, then through the emulator (boto3, raw
               HTTP, a function URL); Node's client as the reference where
@@ -47,6 +49,7 @@ __all__ = ["SUITES", "cold", "event", "import_breakdown", "main", "parse_args", 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from async_queue import measure_queue  # noqa: E402
 from async_suite import AsgiPlan, ConcurrencyPlan, measure_async  # noqa: E402
 from clients import (  # noqa: E402
     PY,
@@ -68,7 +71,7 @@ from stats import median, parse_importtime, rotated  # noqa: E402
 from stream_emulator import StreamEmulator, ThroughEmulator, emulator_plan  # noqa: E402
 from streaming import find_node_ric, measure_streams, plan, ric_streams, streamers  # noqa: E402
 
-SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream", "async")
+SUITES = ("hot", "cold", "apps", "rss", "emulator", "stream", "async", "queue")
 SIZES = [64, 100 * 1024, 1024 * 1024, 6 * 1024 * 1024]
 # Invocations per warm run, by event size: enough CPU time to measure well.
 INVOCATIONS = {64: 3000, 100 * 1024: 1000, 1024 * 1024: 200, 6 * 1024 * 1024: 40}
@@ -206,6 +209,13 @@ def _async(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
     return measure_async(ric, reference, args.reps, INVOCATIONS[64], plan=plan, asgi=asgi)
 
 
+def _queue(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
+    ric = next((c for c in clients if c.name == "ric"), default_clients()[0])
+    if args.quick:
+        return measure_queue(ric, 20, 1)
+    return measure_queue(ric, args.queue_events, args.queue_rounds)
+
+
 RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
     "hot": _hot,
     "cold": _cold,
@@ -214,6 +224,7 @@ RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]]
     "emulator": _emulator,
     "stream": _stream,
     "async": _async,
+    "queue": _queue,
 }
 
 
@@ -274,6 +285,8 @@ def parse_args(
     add("--slots", type=int, default=64, help="async: AWS_LAMBDA_MAX_CONCURRENCY (64)")
     add("--slots-reps", type=int, default=3, help="async: runs per concurrency mode (3)")
     add("--asgi-starts", type=int, default=20, help="async: starts per ASGI server (20)")
+    add("--queue-events", type=int, default=500, help="queue: invocations a round (500)")
+    add("--queue-rounds", type=int, default=5, help="queue: rounds of each kind (5)")
     add("--stream-reps", type=int, default=7, help="stream: runs per client and stream (7)")
     add("--stream-mib", type=int, default=64, help="stream: MiB of the long stream (64)")
     node_ric = environ.get("RIC_BENCH_NODE_RIC")
