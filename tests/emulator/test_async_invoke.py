@@ -182,7 +182,8 @@ def test_an_unreachable_destination_is_logged_and_the_event_is_still_done(tmp_pa
     )
 
 
-def test_queued_events_survive_the_emulator_being_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_queued_events_survive_the_emulator_being_stopped(tmp_path: Path, signum: int) -> None:
     state, hold = tmp_path / "state", tmp_path / "hold"
     first = emulator_for(tmp_path, state)
     try:
@@ -191,7 +192,7 @@ def test_queued_events_survive_the_emulator_being_killed(tmp_path: Path) -> None
         request_id = invoke_event(client, event)
         assert wait_until(lambda: attempts(tmp_path / "runs")), "the event never started"
     finally:
-        first.stop(signal.SIGKILL)  # in flight, never answered: it must run again
+        first.stop(signum)  # in flight, never answered: it must run again
     hold.touch()
     with emulator_for(tmp_path, state) as second:
         assert wait_until(lambda: len(attempts(tmp_path / "runs")) == 2), second.lines[-20:]
