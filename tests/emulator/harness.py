@@ -303,3 +303,25 @@ class HeldInvoke:
     ) -> None:
         self.released.touch()
         self._thread.join(30)
+
+
+def web_app_emulator(folder: Path, module: str, source: str) -> EmulatorProcess:
+    """An emulator serving ``module``'s ``buffered`` and ``streamed`` handlers behind
+    function URLs: ``flat`` (BUFFERED) and ``live`` (RESPONSE_STREAM)."""
+    (folder / f"{module}.py").write_text(source)
+    functions: dict[str, dict[str, Any]] = {
+        "flat": {"handler": f"{module}.buffered", "url": {"port": 0}},
+        "live": {
+            "handler": f"{module}.streamed",
+            "timeout": 30,
+            "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"},
+        },
+    }
+    config = folder / "functions.toml"
+    config.write_text(toml_config(functions, str(folder)))
+    return EmulatorProcess(["--port", "0", "--config", str(config)], cwd=folder)
+
+
+def url_of(emulator: EmulatorProcess, name: str) -> str:
+    """The function URL the emulator printed for function ``name``."""
+    return emulator.wait_for_line(containing(f"function URL of {name}: ")).rsplit(" ", 1)[1]

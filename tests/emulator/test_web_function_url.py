@@ -10,12 +10,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.emulator.harness import EmulatorProcess, boto3_lambda, containing, toml_config
+from tests.emulator.harness import EmulatorProcess, boto3_lambda, url_of, web_app_emulator
 
 APP = textwrap.dedent(
     """
@@ -51,28 +50,12 @@ APP = textwrap.dedent(
     streamed = ric.wsgi(app, streaming=True)
     """
 )
-FUNCTIONS: dict[str, dict[str, Any]] = {
-    "flat": {"handler": "webapp.buffered", "url": {"port": 0}},
-    "live": {
-        "handler": "webapp.streamed",
-        "timeout": 30,
-        "url": {"port": 0, "invoke_mode": "RESPONSE_STREAM"},
-    },
-}
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    folder = tmp_path_factory.mktemp("web")
-    (folder / "webapp.py").write_text(APP)
-    config = folder / "functions.toml"
-    config.write_text(toml_config(FUNCTIONS, str(folder)))
-    with EmulatorProcess(["--port", "0", "--config", str(config)], cwd=folder) as emulator:
+    with web_app_emulator(tmp_path_factory.mktemp("web"), "webapp", APP) as emulator:
         yield emulator
-
-
-def url_of(emulator: EmulatorProcess, name: str) -> str:
-    return emulator.wait_for_line(containing(f"function URL of {name}: ")).rsplit(" ", 1)[1]
 
 
 @pytest.mark.parametrize("name", ["flat", "live"])
