@@ -86,7 +86,7 @@ class Emulator:
         )
         self._resumed: asyncio.Future[None] | None = None
         self._frontend = InvokeFrontend(self._services, tails, ids, clock, self._queue)
-        routes: list[Route] = [*EventConfigFrontend(functions, self._store, clock.time).routes]
+        routes: list[Route] = [*EventConfigFrontend(functions, self._settings, clock.time).routes]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
@@ -113,7 +113,7 @@ class Emulator:
 
     async def start(self) -> None:
         await self._store.open()  # first: a second emulator on this state directory stops here
-        await self._settings.seed(self._clock.time())
+        await self._settings.load(self._clock.time())
         await self._server.start()
         for _, server in self._urls.values():
             await server.start()

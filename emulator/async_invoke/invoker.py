@@ -111,7 +111,7 @@ class AsyncInvoker:
             wait = event.due_at - self._clock.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            policy, destinations = await self._settings.resolve(event.function, event.qualifier)
+            policy, destinations = self._settings.resolve(event.function, event.qualifier)
             now = self._clock.time()
             if (too_old := before(policy, event.state, now)) is not None:
                 await self._end(event, too_old, last, destinations)

@@ -1,8 +1,10 @@
 """Each function's asynchronous settings, as the queue applies them at each attempt.
 
 The event invoke config (PutFunctionEventInvokeConfig's document) is kept
-per function and qualifier in the state store: read at each attempt, so a
-change through the API applies to the events already queued, as in Lambda.
+per function and qualifier in the state store, and in memory: written
+through to the store, read from memory at each attempt (no trip to the
+database's thread per attempt), so a change through the API applies to the
+events already queued, as in Lambda.
 A function's TOML ``async`` table is its config at start-up (written as a
 Put would). The dead-letter queue is the function's own configuration, and
 the retry delays the emulator's.
@@ -29,17 +31,37 @@ class AsyncSettings:
     def __init__(self, store: StateStore, functions: Mapping[str, FunctionConfig]) -> None:
         self._store = store
         self._functions = functions
+        self._documents: dict[tuple[str, str], dict[str, Any]] = {}
 
-    async def seed(self, now: float) -> None:
-        """Write each function's configured event invoke config, as a Put at start-up."""
+    async def load(self, now: float) -> None:
+        """Read the stored configs, then write each function's TOML one, as a Put would."""
+        for name in self._functions:
+            for document in await self._store.configs(name):
+                qualifier = str(document["FunctionArn"]).rsplit(":", 1)[1]
+                self._documents[name, qualifier] = document
         for function in self._functions.values():
             if function.event_invoke is not None:
                 document = config_document(function, LATEST, function.event_invoke, now)
-                await self._store.put_config(function.name, LATEST, document)
+                await self.put(function.name, LATEST, document)
 
-    async def resolve(self, name: str, qualifier: str | None) -> tuple[AsyncPolicy, Destinations]:
+    def get(self, name: str, qualifier: str) -> dict[str, Any] | None:
+        return self._documents.get((name, qualifier))
+
+    def listed(self, name: str) -> list[dict[str, Any]]:
+        """A function's configs, by qualifier."""
+        return [doc for (owner, _), doc in sorted(self._documents.items()) if owner == name]
+
+    async def put(self, name: str, qualifier: str, document: dict[str, Any]) -> None:
+        await self._store.put_config(name, qualifier, document)
+        self._documents[name, qualifier] = document
+
+    async def delete(self, name: str, qualifier: str) -> bool:
+        await self._store.delete_config(name, qualifier)
+        return self._documents.pop((name, qualifier), None) is not None
+
+    def resolve(self, name: str, qualifier: str | None) -> tuple[AsyncPolicy, Destinations]:
         function = self._functions[name]
-        document = await self._store.config(name, qualifier or LATEST) or {}
+        document = self._documents.get((name, qualifier or LATEST)) or {}
         policy = AsyncPolicy(
             max_retry_attempts=int(document.get("MaximumRetryAttempts", DEFAULT_RETRIES)),
             max_event_age_s=int(document.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S)),

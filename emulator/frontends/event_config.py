@@ -18,13 +18,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from emulator.async_invoke.settings import LATEST, config_document
+from emulator.async_invoke.settings import LATEST, AsyncSettings, config_document
 from emulator.config import FunctionConfig
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
-from emulator.state.store import StateStore
 
 __all__ = ["EventConfigFrontend"]
 
@@ -37,13 +36,16 @@ _MAX_ITEMS = 50
 
 
 class EventConfigFrontend:
-    """The five operations, over the store; functions by name."""
+    """The five operations, over the functions' settings; functions by name."""
 
     def __init__(
-        self, functions: Mapping[str, FunctionConfig], store: StateStore, now: Callable[[], float]
+        self,
+        functions: Mapping[str, FunctionConfig],
+        settings: AsyncSettings,
+        now: Callable[[], float],
     ) -> None:
         self._functions = functions
-        self._store = store
+        self._settings = settings
         self._now = now
 
     @property
@@ -60,30 +62,30 @@ class EventConfigFrontend:
         function, qualifier = self._target(request, match)
         fields = _validated(await read_json(request))
         document = config_document(function, qualifier, fields, self._now())
-        await self._store.put_config(function.name, qualifier, document)
+        await self._settings.put(function.name, qualifier, document)
         return ok(document)
 
     async def update(self, request: Request, match: re.Match[str]) -> Response:
         function, qualifier = self._target(request, match)
         fields = _validated(await read_json(request))
-        current = await self._existing(function, qualifier)
+        current = self._existing(function, qualifier)
         document = config_document(function, qualifier, {**current, **fields}, self._now())
-        await self._store.put_config(function.name, qualifier, document)
+        await self._settings.put(function.name, qualifier, document)
         return ok(document)
 
     async def get(self, request: Request, match: re.Match[str]) -> Response:
         function, qualifier = self._target(request, match)
-        return ok(await self._existing(function, qualifier))
+        return ok(self._existing(function, qualifier))
 
     async def delete(self, request: Request, match: re.Match[str]) -> Response:
         function, qualifier = self._target(request, match)
-        if not await self._store.delete_config(function.name, qualifier):
+        if not await self._settings.delete(function.name, qualifier):
             raise _no_config(function, qualifier)
         return ok(None, 204)
 
     async def list(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)
-        documents = await self._store.configs(function.name)
+        documents = self._settings.listed(function.name)
         start = _whole(request.query.get("Marker", "0"), "Marker")
         size = _whole(request.query.get("MaxItems", str(_MAX_ITEMS)), "MaxItems")
         if not 1 <= size <= _MAX_ITEMS:
@@ -107,8 +109,8 @@ class EventConfigFrontend:
             raise not_found(name, qualifier)
         return function
 
-    async def _existing(self, function: FunctionConfig, qualifier: str) -> dict[str, Any]:
-        document = await self._store.config(function.name, qualifier)
+    def _existing(self, function: FunctionConfig, qualifier: str) -> dict[str, Any]:
+        document = self._settings.get(function.name, qualifier)
         if document is None:
             raise _no_config(function, qualifier)
         return document

@@ -155,16 +155,6 @@ class StateStore:
             )
         )
 
-    async def config(self, function: str, qualifier: str) -> dict[str, Any] | None:
-        def read(db: sqlite3.Connection) -> dict[str, Any] | None:
-            row = db.execute(
-                "SELECT document FROM event_invoke_configs WHERE function = ? AND qualifier = ?",
-                (function, qualifier),
-            ).fetchone()
-            return None if row is None else dict(json.loads(row[0]))
-
-        return await self._read(read)
-
     async def configs(self, function: str) -> list[dict[str, Any]]:
         def read(db: sqlite3.Connection) -> list[dict[str, Any]]:
             rows = db.execute(

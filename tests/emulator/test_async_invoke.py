@@ -215,3 +215,14 @@ def test_one_state_directory_serves_one_emulator_at_a_time(tmp_path: Path) -> No
         f"emulator: error: state directory {state} is in use by another emulator; "
         "stop it, or give this one its own with --state-dir DIR\n"
     )
+
+
+def test_an_event_invoke_config_outlives_the_emulator(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with emulator_for(tmp_path, state) as first:
+        boto3_lambda(first.url).put_function_event_invoke_config(
+            FunctionName="work", MaximumRetryAttempts=0
+        )
+    with emulator_for(tmp_path, state) as second:
+        got = boto3_lambda(second.url).get_function_event_invoke_config(FunctionName="work")
+    assert got["MaximumRetryAttempts"] == 0

@@ -31,26 +31,24 @@ def test_events_and_configs_outlive_the_store_that_wrote_them(tmp_path: Path) ->
         await store.close()
         return stored.id
 
-    async def second() -> tuple[list[QueuedEvent], object, object, bool, bool]:
+    async def second() -> tuple[list[QueuedEvent], object, bool, bool]:
         store = StateStore(tmp_path)
         await store.open()
         try:
             events = await store.events()
-            config = await store.config("fn", "$LATEST")
             configs = await store.configs("fn")
             deleted = await store.delete_config("fn", "$LATEST")
             again = await store.delete_config("fn", "$LATEST")
         finally:
             await store.close()
-        return events, config, configs, deleted, again
+        return events, configs, deleted, again
 
     kept_id = asyncio.run(first())
-    events, config, configs, deleted, again = asyncio.run(second())
+    events, configs, deleted, again = asyncio.run(second())
     assert events == [
         QueuedEvent(**{**EVENT.__dict__, "id": kept_id, "due_at": 70.0,
                        "state": EventState(10.0, 1, 1, 0)})
     ]  # fmt: skip
-    assert config == {"MaximumRetryAttempts": 0}
     assert configs == [{"MaximumRetryAttempts": 0}]
     assert (deleted, again) == (True, False)
 
