@@ -19,21 +19,32 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from typing import Protocol
 
 from emulator.async_invoke.settings import AsyncSettings
+from emulator.config import FunctionConfig
 from emulator.core.destinations import DeadLetter, Destinations, dead_letter, record, target
 from emulator.core.events import EventBus, Notice
 from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
 from emulator.core.retry import Attempt, Condition, Ended, EventState, after, before
-from emulator.functions.service import FunctionService
 from emulator.state.store import QueuedEvent, StateStore
 
-__all__ = ["AsyncInvoker", "SqsSend"]
+__all__ = ["AsyncInvoker", "Service", "SqsSend"]
 
 # Sends a message to an SQS queue ARN: body and attributes (name -> (type, value)).
 SqsSend = Callable[[str, str, Mapping[str, tuple[str, str]]], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Service(Protocol):
+    """What the queue needs of a function: a FunctionService, or a test's fake."""
+
+    @property
+    def function(self) -> FunctionConfig: ...
+
+    async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled: ...
 
 
 class AsyncInvoker:
@@ -42,13 +53,14 @@ class AsyncInvoker:
     def __init__(
         self,
         store: StateStore,
-        services: Mapping[str, FunctionService],
+        services: Mapping[str, Service],
         settings: AsyncSettings,
         *,
         clock: Clock,
         bus: EventBus,
         ids: Ids,
         sqs: SqsSend | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._store = store
         self._services = services
@@ -57,6 +69,7 @@ class AsyncInvoker:
         self._bus = bus
         self._ids = ids
         self._sqs = sqs
+        self._sleep = sleep  # with the clock: a test's moves it on
         self._tasks: set[asyncio.Task[None]] = set()
         # AsyncEventsReceived, AsyncEventsDropped, DestinationDeliveryFailures,
         # DeadLetterErrors, and AsyncEventAgeMaxMs: the oldest an event was at an attempt.
@@ -93,6 +106,11 @@ class AsyncInvoker:
         self.counters["AsyncEventsReceived"] += 1
         self._schedule(stored)
 
+    async def drained(self) -> None:
+        """Wait until no event is in flight or waiting for its retry."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
     async def close(self) -> None:
         """Stop delivering: what is queued stays queued, for the next start."""
         self.closing = True
@@ -110,7 +128,7 @@ class AsyncInvoker:
         while True:
             wait = event.due_at - self._clock.time()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             policy, destinations = self._settings.resolve(event.function, event.qualifier)
             now = self._clock.time()
             if (too_old := before(policy, event.state, now)) is not None:
