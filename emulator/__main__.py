@@ -130,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=1000,
+        help="the account's concurrency, reservations are taken from (default 1000)",
+    )
+    parser.add_argument(
         "--async-retry-delays",
         type=_delays,
         metavar="S,S",
@@ -178,7 +184,13 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
     rate = args.stream_rate * MIB if args.stream_rate else None
     state_dir = args.state_dir or default_state_dir(environ, args.port)
     return EmulatorConfig(
-        functions, args.host, args.port, dict(environ), StreamLimits(rate=rate), state_dir
+        functions,
+        args.host,
+        args.port,
+        dict(environ),
+        StreamLimits(rate=rate),
+        state_dir,
+        args.account_concurrency,
     )
 
 

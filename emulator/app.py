@@ -26,6 +26,7 @@ from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
 from emulator.core.lifecycle import Clock
 from emulator.environments.driver import Host
+from emulator.frontends.concurrency import ConcurrencyFrontend
 from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.invoke import InvokeFrontend
@@ -86,7 +87,10 @@ class Emulator:
         )
         self._resumed: asyncio.Future[None] | None = None
         self._frontend = InvokeFrontend(self._services, tails, ids, clock, self._queue)
-        routes: list[Route] = [*EventConfigFrontend(functions, self._settings, clock.time).routes]
+        routes: list[Route] = [
+            *EventConfigFrontend(functions, self._settings, clock.time).routes,
+            *ConcurrencyFrontend(self._services, config.account_concurrency).routes,
+        ]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}

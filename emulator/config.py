@@ -21,6 +21,7 @@ from emulator.errors import ConfigError
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "INVOKE_MODES",
+    "UNRESERVED_MINIMUM",
     "EmulatorConfig",
     "FunctionConfig",
     "UrlConfig",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 10
+# Of the account's concurrency, this much always stays unreserved (configuration-concurrency.html).
+UNRESERVED_MINIMUM = 100
 # ric's bootstrap, shipped inside the ric package: it execs `python -m ric`.
 # Found beside ric's own files, so the checkout is never on a function's path.
 BOOTSTRAP = Path(ric.__file__).resolve().parent / "bootstrap"
@@ -84,6 +87,7 @@ class FunctionConfig:
     # the delays before a function error's retries (Lambda's: 1 and 2 minutes).
     event_invoke: Mapping[str, Any] | None = None
     dead_letter: str | None = None
+    reserved_concurrency: int | None = None  # PutFunctionConcurrency's, at start-up
     retry_delays_s: tuple[float, ...] = (60.0, 120.0)
 
     def __post_init__(self) -> None:
@@ -99,6 +103,8 @@ class FunctionConfig:
             raise ConfigError(f"function {self.name}: idle timeout must be positive")
         if self.concurrency < 1 or self.max_concurrency < 1:
             raise ConfigError(f"function {self.name}: concurrency must be at least 1")
+        if self.reserved_concurrency is not None and self.reserved_concurrency < 0:
+            raise ConfigError(f"function {self.name}: reserved concurrency must be 0 or more")
         if len(self.retry_delays_s) != 2 or any(d < 0 for d in self.retry_delays_s):
             raise ConfigError(f"function {self.name}: give two retry delays, in seconds")
 
@@ -120,11 +126,15 @@ class EmulatorConfig:
     streaming: StreamLimits = field(default_factory=StreamLimits)
     # Where queued asynchronous events and event invoke configs are kept; None: in memory.
     state_dir: Path | None = None
+    # The account's concurrency, of which reservations are taken (GetAccountSettings).
+    account_concurrency: int = 1000
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.functions]
         if len(set(names)) != len(names):
             raise ConfigError(f"function names must be unique: {names}")
+        if self.account_concurrency < UNRESERVED_MINIMUM:
+            raise ConfigError(f"the account concurrency must be at least {UNRESERVED_MINIMUM}")
         ports = [f.url.port for f in self.functions if f.url is not None and f.url.port]
         if len(set(ports)) != len(ports) or self.port in ports:
             raise ConfigError(f"each function URL needs a port of its own: {ports}")
@@ -157,7 +167,8 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     ``idle_timeout`` (seconds), ``environment`` (a table), ``url`` (a table:
     ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM), ``async`` (a table:
     ``maximum_retry_attempts``, ``maximum_event_age``, ``on_success``,
-    ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)).
+    ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)),
+    ``reserved_concurrency``.
     Relative code directories are taken from the file's directory.
     """
     if sys.version_info >= (3, 11):
@@ -189,6 +200,7 @@ _KEYS = {
     "environment",
     "url",
     "async",
+    "reserved_concurrency",
 }
 
 
@@ -227,8 +239,13 @@ def _function_from_table(
         max_concurrency=int(setting("max_concurrency", "max_concurrency")),
         idle_s=float(setting("idle_timeout", "idle_s")),
         url=_url(name, table.get("url")),
+        reserved_concurrency=_optional_int(table.get("reserved_concurrency")),
         **_async(name, table.get("async"), defaults),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 _ASYNC_KEYS = {

@@ -44,6 +44,9 @@ class Service(Protocol):
     @property
     def function(self) -> FunctionConfig: ...
 
+    @property
+    def reserved(self) -> int | None: ...
+
     async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled: ...
 
 
@@ -133,6 +136,16 @@ class AsyncInvoker:
             now = self._clock.time()
             if (too_old := before(policy, event.state, now)) is not None:
                 await self._end(event, too_old, last, destinations)
+                return
+            if self._services[event.function].reserved == 0:
+                # "Lambda begins sending new events to the configured dead-letter queue
+                # or the on-failure event destination, without any retries."
+                self._notice(
+                    event.function, f"reserved concurrency is 0: {event.request_id} not run"
+                )
+                await self._end(
+                    event, Ended(Condition.RETRIES_EXHAUSTED, event.state), None, destinations
+                )
                 return
             age_ms = int(event.state.age(now) * 1000)
             self.counters["AsyncEventAgeMaxMs"] = max(self.counters["AsyncEventAgeMaxMs"], age_ms)

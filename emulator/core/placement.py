@@ -10,7 +10,9 @@ in line; an asynchronous event always waits in line. Waiting callers get slots
 in arrival order as they free up: nothing is polled.
 
 An environment has one slot, or several in the multi-concurrency mode of Lambda
-Managed Instances.
+Managed Instances. Reserved concurrency ("Configuring reserved concurrency",
+configuration-concurrency.html) caps the invocations in flight at once
+across all environments; 0 throttles every one.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ class Queued:
 
 @dataclass(frozen=True)
 class Throttled:
-    """At the function's concurrency limit."""
+    """At the function's concurrency limit (``reserved``: its reserved concurrency's)."""
 
     limit: int
+    reserved: bool = False
 
 
 class Placement:
@@ -52,10 +55,17 @@ class Placement:
         self._recent: list[int] = []  # least recently used first
         self._line: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._next_id = 1
+        self.reserved: int | None = None  # ReservedConcurrentExecutions, if set
 
     @property
     def limit(self) -> int:
-        return self.capacity * self.slots
+        room = self.capacity * self.slots
+        return room if self.reserved is None else min(room, self.reserved)
+
+    def reserve(self, reserved: int | None) -> list[tuple[int, Granted]]:
+        """Set (or with None remove) the reserved concurrency; the grants a higher one makes."""
+        self.reserved = reserved
+        return self._serve_line()
 
     def request(self, waiter: int, wait: bool) -> Granted | Queued | Throttled:
         """A slot for ``waiter`` now, a place in line (when ``wait``), or throttled."""
@@ -66,7 +76,7 @@ class Placement:
         if wait:
             self._line[waiter] = None
             return Queued()
-        return Throttled(self.limit)
+        return Throttled(self.limit, self.reserved is not None and self.limit == self.reserved)
 
     def cancel(self, waiter: int) -> None:
         """A waiter leaves the line (its caller gave up)."""
@@ -94,6 +104,8 @@ class Placement:
         return [env for env, since in self._idle_since.items() if now - since >= idle_s]
 
     def _grant(self) -> Granted | None:
+        if self.reserved is not None and sum(self._load.values()) >= self.reserved:
+            return None
         for environment in reversed(self._recent):
             if self._load[environment] < self.slots:
                 self._take(environment)

@@ -36,6 +36,7 @@ class FunctionService:
         self.function = function
         self._host = host
         self._placement = Placement(function.concurrency, function.max_concurrency)
+        self._placement.reserve(function.reserved_concurrency)
         self._envs: dict[int, EnvironmentDriver] = {}
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._line: dict[int, asyncio.Future[Granted | None]] = {}
@@ -46,6 +47,15 @@ class FunctionService:
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
+
+    @property
+    def reserved(self) -> int | None:
+        """The reserved concurrency (PutFunctionConcurrency), if any."""
+        return self._placement.reserved
+
+    def reserve(self, reserved: int | None) -> None:
+        """Set or remove the reserved concurrency; waiters a higher one lets in are served."""
+        self._grant(self._placement.reserve(reserved))
 
     def shutdown(self) -> None:
         """End every invocation in progress now; their callers get their answers.

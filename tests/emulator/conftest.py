@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator.harness import FUNCTIONS, EmulatorProcess, toml_config
+from tests.emulator.harness import FUNCTIONS, OPEN_CLIENTS, EmulatorProcess, toml_config
 
 HERE = Path(__file__).resolve().parent
 # In the emulator's own environment only: a runtime must not see it.
@@ -60,3 +60,10 @@ def emulator(session_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
 def client(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emulator.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def close_boto3_clients() -> Iterator[None]:
+    yield
+    while OPEN_CLIENTS:
+        OPEN_CLIENTS.pop().close()

@@ -83,6 +83,11 @@ def toml_config(functions: dict[str, dict[str, Any]], code_dir: str) -> str:
     return "\n".join(lines)
 
 
+# The boto3 clients a test made, closed when it ends (tests/emulator/conftest.py):
+# a client left to the garbage collector warns of its unclosed sockets.
+OPEN_CLIENTS: list[Any] = []
+
+
 def boto3_lambda(url: str) -> Any:
     """boto3's Lambda client for the emulator at ``url`` (boto3 is a dev dependency).
 
@@ -91,7 +96,7 @@ def boto3_lambda(url: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
+    client = boto3.client(
         "lambda",
         endpoint_url=url,
         region_name="us-east-1",
@@ -99,6 +104,8 @@ def boto3_lambda(url: str) -> Any:
         aws_secret_access_key="x",
         config=Config(retries={"total_max_attempts": 1}, read_timeout=60),
     )
+    OPEN_CLIENTS.append(client)
+    return client
 
 
 def containing(fragment: str) -> Callable[[str], bool]:

@@ -40,6 +40,7 @@ class Script:
 
     def __init__(self, function: FunctionConfig, *answers: Outcome | Throttled | Exception) -> None:
         self.function = function
+        self.reserved: int | None = None
         self._answers = list(answers)
         self.seen: list[Invocation] = []
 
@@ -179,3 +180,16 @@ def test_events_of_a_function_no_longer_configured_are_kept() -> None:
         "queued event old kept: no function gone here",
         "1 queued asynchronous events resumed",
     ]
+
+
+def test_with_reserved_concurrency_0_an_event_goes_straight_to_the_failure_destination() -> None:
+    settings = {"DestinationConfig": {"OnFailure": {"Destination": DLQ}}}
+    script = Script(function(event_invoke=settings))
+    script.reserved = 0
+    world = World(script)
+    asyncio.run(world.run())
+    assert script.seen == []
+    ((_, body, _),) = world.sent
+    context = json.loads(body)["requestContext"]
+    assert (context["condition"], context["approximateInvokeCount"]) == ("RetriesExhausted", 0)
+    assert world.notices()[0] == "reserved concurrency is 0: rid not run"

@@ -43,3 +43,27 @@ def test_idle_environments_are_found_by_their_idle_time() -> None:
     assert placement.idle(now=20.0, idle_s=10.0) == [1]
     placement.request(3, wait=False)  # busy again
     assert placement.idle(now=30.0, idle_s=10.0) == []
+
+
+def test_reserved_concurrency_caps_the_invocations_in_flight() -> None:
+    placement = Placement(capacity=10, slots=2)
+    placement.reserve(3)
+    assert [placement.request(n, wait=False) for n in (1, 2, 3)] == [
+        Granted(1, True),
+        Granted(1, False),
+        Granted(2, True),
+    ]
+    assert placement.request(4, wait=False) == Throttled(limit=3, reserved=True)
+    assert placement.request(5, wait=True) == Queued()
+    assert placement.release(1, now=0.0) == [(5, Granted(1, False))]
+
+
+def test_reserved_zero_throttles_everything_and_raising_it_serves_the_line() -> None:
+    placement = Placement(capacity=2)
+    placement.reserve(0)
+    assert placement.request(1, wait=False) == Throttled(limit=0, reserved=True)
+    assert placement.request(2, wait=True) == Queued()
+    assert placement.reserve(1) == [(2, Granted(1, True))]
+    assert placement.reserve(None) == []
+    assert placement.request(3, wait=False) == Granted(2, True)
+    assert placement.request(4, wait=False) == Throttled(limit=2, reserved=False)
