@@ -29,9 +29,10 @@ from emulator.environments.driver import Host
 from emulator.frontends.concurrency import ConcurrencyFrontend
 from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.event_config import EventConfigFrontend
+from emulator.frontends.functions import FunctionsFrontend
 from emulator.frontends.invoke import InvokeFrontend
 from emulator.frontends.urls import UrlFrontend
-from emulator.functions.service import FunctionService
+from emulator.functions.service import FunctionService, LiveConfigs
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
@@ -79,7 +80,7 @@ class Emulator:
         host = Host(self.bus, clock, config.environ, config.streaming)
         self._services = {f.name: FunctionService(f, host) for f in config.functions}
         ids = Ids()
-        functions = {f.name: f for f in config.functions}
+        functions = LiveConfigs(self._services)
         self._store = StateStore(config.state_dir)
         self._settings = AsyncSettings(self._store, functions)
         self._queue = AsyncInvoker(
@@ -90,6 +91,7 @@ class Emulator:
         routes: list[Route] = [
             *EventConfigFrontend(functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._services, config.account_concurrency).routes,
+            *FunctionsFrontend(self._services, clock.time).routes,
         ]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)

@@ -99,6 +99,20 @@ class Placement:
             self._idle_since.pop(environment, None)
         return self._serve_line()
 
+    def drain(self, environment: int) -> int:
+        """Take ``environment`` out of service (its configuration is old): no new
+        invocation goes there. Its invocations in flight, which go on, are returned."""
+        load = self._load.pop(environment, 0)
+        if environment in self._recent:
+            self._recent.remove(environment)
+        self._idle_since.pop(environment, None)
+        return load
+
+    @property
+    def environments(self) -> list[int]:
+        """The environments in service, by id."""
+        return list(self._load)
+
     def idle(self, now: float, idle_s: float) -> list[int]:
         """The environments idle for ``idle_s`` or more, to be shut down."""
         return [env for env, since in self._idle_since.items() if now - since >= idle_s]

@@ -1,5 +1,3 @@
-"""A function's environments: which one serves an invocation, and the retries of
-asynchronous ones.
-"""
+"""A function's environments: which one serves an invocation, and its configuration now."""
 
 __all__: list[str] = []

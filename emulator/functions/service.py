@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator, Mapping
 
 from emulator.config import FunctionConfig
 from emulator.core.events import Notice
@@ -21,12 +22,29 @@ from emulator.core.placement import Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
 from emulator.environments.relay import StreamRelay
 
-__all__ = ["FunctionService"]
+__all__ = ["FunctionService", "LiveConfigs"]
 
 _REAP_EVERY_S = 1.0
 # How long a synchronous invoke waits in line for a slot an environment is
 # giving back (its runtime answered and is about to ask for more) before a 429.
 _RETURN_WAIT_S = 1.0
+
+
+class LiveConfigs(Mapping[str, FunctionConfig]):
+    """Each function's configuration as it is now (UpdateFunctionConfiguration changes
+    it), by name: what readers of configurations hold, rather than a copy."""
+
+    def __init__(self, services: Mapping[str, FunctionService]) -> None:
+        self._services = services
+
+    def __getitem__(self, name: str) -> FunctionConfig:
+        return self._services[name].function
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._services)
+
+    def __len__(self) -> int:
+        return len(self._services)
 
 
 class FunctionService:
@@ -44,6 +62,7 @@ class FunctionService:
         self._closing = False
         self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
+        self._draining: dict[int, int] = {}  # old-configuration environments: in flight
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
@@ -56,6 +75,24 @@ class FunctionService:
     def reserve(self, reserved: int | None) -> None:
         """Set or remove the reserved concurrency; waiters a higher one lets in are served."""
         self._grant(self._placement.reserve(reserved))
+
+    def reconfigure(self, function: FunctionConfig) -> None:
+        """New environments start with ``function``; those of the old configuration are
+        retired: the idle ones now, the busy ones once their invocations have ended."""
+        self.function = function
+        for env_id in self._placement.environments:
+            in_flight = self._placement.drain(env_id)
+            if in_flight:
+                self._draining[env_id] = in_flight
+            else:
+                self._retire_old(env_id)
+
+    def _retire_old(self, env_id: int) -> None:
+        env = self._envs.get(env_id)
+        if env is not None:
+            text = f"shutting down environment {env_id}: its configuration was updated"
+            self._host.bus.emit(Notice(self.function.name, text))
+            env.shutdown()
 
     def shutdown(self) -> None:
         """End every invocation in progress now; their callers get their answers.
@@ -144,9 +181,16 @@ class FunctionService:
         await asyncio.shield(task)
 
     def _free(self, env_id: int) -> None:
+        if env_id in self._draining:  # an old configuration's: it takes nothing new
+            self._draining[env_id] -= 1
+            if not self._draining[env_id]:
+                del self._draining[env_id]
+                self._retire_old(env_id)
+            return
         self._grant(self._placement.release(env_id, self._host.clock.monotonic()))
 
     def _retire(self, env_id: int) -> None:
+        self._draining.pop(env_id, None)
         env = self._envs.pop(env_id, None)
         if env is None:
             return

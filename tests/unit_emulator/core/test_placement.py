@@ -67,3 +67,14 @@ def test_reserved_zero_throttles_everything_and_raising_it_serves_the_line() -> 
     assert placement.reserve(None) == []
     assert placement.request(3, wait=False) == Granted(2, True)
     assert placement.request(4, wait=False) == Throttled(limit=2, reserved=False)
+
+
+def test_a_drained_environment_gets_nothing_new_and_frees_its_room() -> None:
+    placement = Placement(capacity=1)
+    assert placement.request(1, wait=False) == Granted(1, True)
+    assert placement.environments == [1]
+    assert placement.drain(1) == 1  # one invocation still in flight there
+    assert placement.environments == []
+    assert placement.request(2, wait=False) == Granted(2, True)  # a new one, not env 1
+    assert placement.release(1, now=0.0) == []  # env 1's end changes nothing here
+    assert placement.drain(7) == 0
