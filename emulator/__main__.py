@@ -26,6 +26,7 @@ from emulator.config import (
     UrlConfig,
     bootstrap_command,
     default,
+    load_sources,
     load_toml,
 )
 from emulator.core.streaming import MIB, STREAM_BURST, STREAM_RATE, StreamLimits
@@ -120,6 +121,19 @@ def _parser() -> argparse.ArgumentParser:
             "0: no cap, for local work)"
         ),
     )
+    parser.add_argument(
+        "--sqs-endpoint",
+        metavar="URL",
+        help=(
+            "the SQS endpoint event source mappings poll (moto's server, ElasticMQ, "
+            "LocalStack...); default: moto's server, embedded, on a loopback port"
+        ),
+    )
+    parser.add_argument(
+        "--sqs",
+        action="store_true",
+        help="start the SQS endpoint with the emulator (else when first needed) and print its URL",
+    )
     return parser
 
 
@@ -141,14 +155,26 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
+    endpoint: str | None = None
+    mappings: tuple[dict[str, Any], ...] = ()
     if args.config:
         functions = load_toml(args.config, defaults)
+        endpoint, mappings = load_sources(args.config)
     else:
         functions = (_single(args, command, environ, defaults),)
     if args.stream_rate < 0:
         raise ConfigError("--stream-rate must be 0 (no cap) or more")
     rate = args.stream_rate * MIB if args.stream_rate else None
-    return EmulatorConfig(functions, args.host, args.port, dict(environ), StreamLimits(rate=rate))
+    return EmulatorConfig(
+        functions,
+        args.host,
+        args.port,
+        dict(environ),
+        StreamLimits(rate=rate),
+        sqs_endpoint=args.sqs_endpoint or endpoint,
+        sqs_at_start=args.sqs or bool(mappings),
+        mappings=mappings,
+    )
 
 
 def _single(
@@ -207,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         _event_loop_runner()(run(config))
-    except OSError as exc:  # e.g. the port is taken
+    except (OSError, ConfigError) as exc:  # e.g. the port is taken
         sys.stderr.write(f"emulator: error: {exc}\n")
         return 1
     return 0

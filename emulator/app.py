@@ -7,6 +7,8 @@ What is built here and how it is wired::
     (a function URL's)                                      ├── HttpServer (its Runtime API)
                                                             └── RuntimeProcess
     EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
+    ControlPlane ── mapping routes ── MappingService ── Poller (one per enabled mapping)
+                                                      └── SqsGateway (boto3; moto embedded)
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from types import TracebackType
 from emulator.config import EmulatorConfig
 from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
+from emulator.core.mappings import InvalidMapping
 from emulator.environments.driver import Host
+from emulator.errors import ConfigError
 from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.invoke import InvokeFrontend
+from emulator.frontends.mappings import mapping_routes
 from emulator.frontends.urls import UrlFrontend
 from emulator.functions.service import FunctionService
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
+from emulator.sources import MappingExists, MappingService, NoSuchFunction
+from emulator.sqs import SqsGateway, SqsUnavailable
 
 __all__ = ["Emulator", "SystemClock", "run"]
 
@@ -71,7 +78,10 @@ class Emulator:
         self._services = {f.name: FunctionService(f, host, retry_delay_s) for f in config.functions}
         ids = Ids()
         self._frontend = InvokeFrontend(self._services, tails, ids, clock)
-        routes: list[Route] = []
+        region = config.functions[0].region if config.functions else "us-east-1"
+        self.sqs = SqsGateway(config.sqs_endpoint, region, self._sqs_started)
+        self.mappings = MappingService(self._services, self.sqs, ids, clock, self.bus)
+        routes: list[Route] = [*mapping_routes(self.mappings)]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
@@ -98,8 +108,22 @@ class Emulator:
         for service in self._services.values():
             service.start()
 
+    async def start_sources(self) -> None:
+        """SQS and the configured mappings, if the configuration wants them at start-up."""
+        try:
+            if self.config.sqs_at_start:
+                await self.sqs.start()
+            await self.mappings.start(self.config.mappings)
+        except (InvalidMapping, NoSuchFunction, MappingExists, SqsUnavailable) as exc:
+            raise ConfigError(f"event source mappings: {exc}") from None
+
+    def _sqs_started(self, url: str) -> None:
+        # Called from the gateway's thread: the sink takes lines from any thread.
+        self.sink.write(f"emulator: SQS endpoint: {url}\n")
+
     async def stop(self) -> None:
         """Answer every caller first, then stop the environments."""
+        self.mappings.halt()  # no poller takes a message it could not run
         self._frontend.closing = True
         for front, _ in self._urls.values():
             front.closing = True
@@ -111,12 +135,15 @@ class Emulator:
         )
         await self._frontend.close()  # no Event invocation retries into a stopped function
         await asyncio.gather(*(front.close() for front, _ in self._urls.values()))
+        await self.mappings.close()  # their batches in the functions ended with them
         await asyncio.gather(*(service.close() for service in self._services.values()))
+        await self.sqs.close()
         if self._own_sink:
             self.sink.close()
 
     async def __aenter__(self) -> Emulator:
         await self.start()
+        await self.start_sources()
         return self
 
     async def __aexit__(
@@ -135,14 +162,19 @@ async def run(config: EmulatorConfig, sink: LogSink | None = None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    emulator = Emulator(config, sink)
     try:
-        async with Emulator(config, sink) as emulator:
+        await emulator.start()
+        try:
             names = ", ".join(f.name for f in config.functions)
             sink.write(f"emulator: listening on {emulator.url} (functions: {names})\n")
             for name, url in emulator.function_urls.items():
                 sink.write(f"emulator: function URL of {name}: {url}\n")
+            await emulator.start_sources()  # after the first line, which tells the URL
             await stopping.wait()
             sink.write("emulator: shutting down\n")
+        finally:
+            await emulator.stop()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError):
