@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,3 +51,18 @@ def test_the_wsgi_example_answers_through_a_function_url(tmp_path: Path) -> None
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.text == "<!doctype html><h1>Hello, reader</h1><p>/hello/there</p>"
+
+
+def test_the_sqs_example_ships_good_orders_and_dead_letters_the_bad_one(tmp_path: Path) -> None:
+    args = ["--port", "0", "--code-dir", str(EXAMPLES), "--sqs", "sqs_orders.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        line = emulator.wait_for_line(lambda text: text.startswith("emulator: SQS endpoint: "))
+        demo = [sys.executable, str(EXAMPLES / "sqs_demo.py"), emulator.url, line.split()[-1]]
+        done = subprocess.run(demo, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith("mapping ")
+        assert lines[0].endswith(": Enabled")
+        assert lines[1:] == ['dead-lettered: {"order": 2, "qty": 0}']
+        shipped = [text for text in emulator.function_lines("function") if "shipped" in text]
+    assert sorted(shipped) == ["order 1: 3 shipped", "order 3: 1 shipped"]
