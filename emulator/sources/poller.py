@@ -175,8 +175,8 @@ class Poller:
                 batch += await self._receive(min(size - len(batch), _RECEIVE_AT_ONCE), wait)
                 if wait == 0:
                     await asyncio.sleep(left)  # a last poll after the window's last second
-        except (_Stopped, asyncio.CancelledError):
-            await self._release(batch)
+        except (_Stopped, SqsUnavailable, asyncio.CancelledError):
+            await self._release(batch)  # what was gathered goes back now
             raise
         return batch
 

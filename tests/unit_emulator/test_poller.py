@@ -14,6 +14,7 @@ from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.mappings import Mapping, MappingSettings
 from emulator.core.placement import Throttled
 from emulator.sources.poller import MappingCounters, Poller
+from emulator.sqs import SqsUnavailable
 
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:q"
 
@@ -30,14 +31,17 @@ class FakeQueue:
     """Hands out the batches put in ``receives`` one receive at a time; records the rest."""
 
     def __init__(self) -> None:
-        self.receives: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        self.receives: asyncio.Queue[list[dict[str, Any]] | Exception] = asyncio.Queue()
         self.receiving = asyncio.Event()
         self.deleted: list[str] = []
         self.released: list[str] = []
 
     async def receive(self, url: str, count: int, wait_s: int) -> list[dict[str, Any]]:
         self.receiving.set()
-        return await self.receives.get()
+        answer = await self.receives.get()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     async def delete(self, url: str, receipt_handles: Sequence[str]) -> int:
         self.deleted += receipt_handles
@@ -198,3 +202,23 @@ def test_a_function_error_leaves_the_batch() -> None:
     queue = asyncio.run(scenario())
     assert (queue.deleted, queue.released) == ([], [])
     assert notices[0].endswith(": 0 deleted, 2 left on the queue (function error)")
+
+
+def test_a_failed_receive_while_gathering_releases_what_was_gathered() -> None:
+    function = FakeFunction()
+    notices: list[str] = []
+
+    async def scenario() -> FakeQueue:
+        queue = FakeQueue()
+        subject, _ = poller(function, queue, notices, batch_size=20, window_s=5)
+        subject.start("url")
+        await queue.receives.put(messages("a"))
+        await queue.receives.put(SqsUnavailable("SQS receive_message: gone"))
+        await until(lambda: notices)
+        await subject.stop()  # in its back-off after the failure
+        return queue
+
+    queue = asyncio.run(scenario())
+    assert queue.released == ["h-a"]
+    assert function.events == []
+    assert notices == [f"event source mapping u-1: cannot poll {QUEUE}: SQS receive_message: gone"]
