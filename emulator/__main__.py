@@ -27,6 +27,7 @@ from emulator.config import (
     bootstrap_command,
     default,
     default_state_dir,
+    load_sources,
     load_toml,
 )
 from emulator.core.streaming import MIB, STREAM_BURST, STREAM_RATE, StreamLimits
@@ -141,6 +142,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S,S",
         help="seconds before a failed Event invocation's two retries (default 60,120)",
     )
+    parser.add_argument(
+        "--sqs-endpoint",
+        metavar="URL",
+        help=(
+            "the SQS endpoint event source mappings poll (moto's server, ElasticMQ, "
+            "LocalStack...); default: moto's server, embedded, on a loopback port"
+        ),
+    )
+    parser.add_argument(
+        "--sqs",
+        action="store_true",
+        help="start the SQS endpoint with the emulator (else when first needed) and print its URL",
+    )
     return parser
 
 
@@ -175,8 +189,11 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
+    endpoint: str | None = None
+    mappings: tuple[dict[str, Any], ...] = ()
     if args.config:
         functions = load_toml(args.config, defaults)
+        endpoint, mappings = load_sources(args.config)
     else:
         functions = (_single(args, command, environ, defaults),)
     if args.stream_rate < 0:
@@ -189,8 +206,11 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         args.port,
         dict(environ),
         StreamLimits(rate=rate),
-        state_dir,
-        args.account_concurrency,
+        state_dir=state_dir,
+        account_concurrency=args.account_concurrency,
+        sqs_endpoint=args.sqs_endpoint or endpoint,
+        sqs_at_start=args.sqs or bool(mappings),
+        mappings=mappings,
     )
 
 

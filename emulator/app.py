@@ -9,6 +9,8 @@ What is built here and how it is wired::
     (a function URL's)                                      ├── HttpServer (its Runtime API)
                                                             └── RuntimeProcess
     EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
+    ControlPlane ── mapping routes ── MappingService ── Poller (one per enabled mapping)
+                                                      └── SqsGateway (boto3; moto embedded)
 """
 
 from __future__ import annotations
@@ -25,17 +27,22 @@ from emulator.config import EmulatorConfig
 from emulator.core.events import EventBus, Subscriber
 from emulator.core.invocation import Ids
 from emulator.core.lifecycle import Clock
+from emulator.core.mappings import InvalidMapping
 from emulator.environments.driver import Host
+from emulator.errors import ConfigError
 from emulator.frontends.concurrency import ConcurrencyFrontend
 from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.functions import FunctionsFrontend
 from emulator.frontends.invoke import InvokeFrontend
+from emulator.frontends.mappings import mapping_routes
 from emulator.frontends.urls import UrlFrontend
 from emulator.functions.service import FunctionService, LiveConfigs
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
+from emulator.sources import MappingExists, MappingService, NoSuchFunction
+from emulator.sqs import SqsGateway, SqsUnavailable
 from emulator.state.store import StateStore
 
 __all__ = ["Emulator", "SystemClock", "run"]
@@ -81,17 +88,27 @@ class Emulator:
         self._services = {f.name: FunctionService(f, host) for f in config.functions}
         ids = Ids()
         functions = LiveConfigs(self._services)
+        region = config.functions[0].region if config.functions else "us-east-1"
+        self.sqs = SqsGateway(config.sqs_endpoint, region, self._sqs_started)
         self._store = StateStore(config.state_dir)
         self._settings = AsyncSettings(self._store, functions)
         self._queue = AsyncInvoker(
-            self._store, self._services, self._settings, clock=clock, bus=self.bus, ids=ids
+            self._store,
+            self._services,
+            self._settings,
+            clock=clock,
+            bus=self.bus,
+            ids=ids,
+            sqs=self.sqs.send,
         )
         self._resumed: asyncio.Future[None] | None = None
         self._frontend = InvokeFrontend(self._services, tails, ids, clock, self._queue)
+        self.mappings = MappingService(self._services, self.sqs, ids, clock, self.bus)
         routes: list[Route] = [
             *EventConfigFrontend(functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._services, config.account_concurrency).routes,
             *FunctionsFrontend(self._services, clock.time).routes,
+            *mapping_routes(self.mappings),
         ]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
         self._server = HttpServer(control.handle, config.host, config.port)
@@ -129,8 +146,22 @@ class Emulator:
         # said where it listens.
         self._resumed = asyncio.ensure_future(self._queue.start())
 
+    async def start_sources(self) -> None:
+        """SQS and the configured mappings, if the configuration wants them at start-up."""
+        try:
+            if self.config.sqs_at_start:
+                await self.sqs.start()
+            await self.mappings.start(self.config.mappings)
+        except (InvalidMapping, NoSuchFunction, MappingExists, SqsUnavailable) as exc:
+            raise ConfigError(f"event source mappings: {exc}") from None
+
+    def _sqs_started(self, url: str) -> None:
+        # Called from the gateway's thread: the sink takes lines from any thread.
+        self.sink.write(f"emulator: SQS endpoint: {url}\n")
+
     async def stop(self) -> None:
         """Answer every caller first, then stop the environments."""
+        self.mappings.halt()  # no poller takes a message it could not run
         self._frontend.closing = True
         self._queue.closing = True
         for front, _ in self._urls.values():
@@ -146,13 +177,16 @@ class Emulator:
         await self._queue.close()  # what is queued stays in the store, for the next start
         await self._frontend.close()
         await asyncio.gather(*(front.close() for front, _ in self._urls.values()))
+        await self.mappings.close()  # their batches in the functions ended with them
         await asyncio.gather(*(service.close() for service in self._services.values()))
+        await self.sqs.close()
         await self._store.close()
         if self._own_sink:
             self.sink.close()
 
     async def __aenter__(self) -> Emulator:
         await self.start()
+        await self.start_sources()
         return self
 
     async def __aexit__(
@@ -171,14 +205,19 @@ async def run(config: EmulatorConfig, sink: LogSink | None = None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    emulator = Emulator(config, sink)
     try:
-        async with Emulator(config, sink) as emulator:
+        await emulator.start()
+        try:
             names = ", ".join(f.name for f in config.functions)
             sink.write(f"emulator: listening on {emulator.url} (functions: {names})\n")
             for name, url in emulator.function_urls.items():
                 sink.write(f"emulator: function URL of {name}: {url}\n")
+            await emulator.start_sources()  # after the first line, which tells the URL
             await stopping.wait()
             sink.write("emulator: shutting down\n")
+        finally:
+            await emulator.stop()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError):

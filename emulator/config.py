@@ -28,6 +28,7 @@ __all__ = [
     "bootstrap_command",
     "default",
     "default_state_dir",
+    "load_sources",
     "load_toml",
 ]
 
@@ -128,6 +129,12 @@ class EmulatorConfig:
     state_dir: Path | None = None
     # The account's concurrency, of which reservations are taken (GetAccountSettings).
     account_concurrency: int = 1000
+    # SQS: the endpoint (None: moto's server, embedded, started when first needed),
+    # whether to start it with the emulator, and the mappings declared up front
+    # (CreateEventSourceMapping's request documents).
+    sqs_endpoint: str | None = None
+    sqs_at_start: bool = False
+    mappings: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.functions]
@@ -171,14 +178,7 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     ``reserved_concurrency``.
     Relative code directories are taken from the file's directory.
     """
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    try:
-        document = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    document = _read_toml(path)
     tables = document.get("functions")
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{path}: no [functions.NAME] table")
@@ -186,6 +186,34 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
         _function_from_table(name, table, path.parent, defaults or {})
         for name, table in tables.items()
     )
+
+
+def load_sources(path: Path) -> tuple[str | None, tuple[dict[str, Any], ...]]:
+    """The TOML file's ``sqs_endpoint`` (a URL) and ``[[event_source_mappings]]`` tables.
+
+    A mapping table has CreateEventSourceMapping's keys (``FunctionName``,
+    ``EventSourceArn``, ``BatchSize``...), checked when the emulator starts.
+    """
+    document = _read_toml(path)
+    endpoint = document.get("sqs_endpoint")
+    if endpoint is not None and not isinstance(endpoint, str):
+        raise ConfigError(f"{path}: sqs_endpoint must be a URL")
+    tables = document.get("event_source_mappings", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{path}: event_source_mappings must be an array of tables")
+    return endpoint, tuple(tables)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        document: dict[str, Any] = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return document
 
 
 _KEYS = {

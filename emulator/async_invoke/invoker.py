@@ -34,7 +34,7 @@ from emulator.state.store import QueuedEvent, StateStore
 __all__ = ["AsyncInvoker", "Service", "SqsSend"]
 
 # Sends a message to an SQS queue ARN: body and attributes (name -> (type, value)).
-SqsSend = Callable[[str, str, Mapping[str, tuple[str, str]]], Awaitable[None]]
+SqsSend = Callable[[str, str, Mapping[str, tuple[str, str]]], Awaitable[object]]
 Sleep = Callable[[float], Awaitable[None]]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -72,3 +74,18 @@ def test_the_async_events_example_ends_with_a_record_at_audit(tmp_path: Path) ->
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["requestId"] == request_id
     assert attempts == [f'attempt of {request_id}: {{"quantity": 0}}'] * 3
+
+
+def test_the_sqs_example_ships_good_orders_and_dead_letters_the_bad_one(tmp_path: Path) -> None:
+    args = ["--port", "0", "--code-dir", str(EXAMPLES), "--sqs", "sqs_orders.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        line = emulator.wait_for_line(lambda text: text.startswith("emulator: SQS endpoint: "))
+        demo = [sys.executable, str(EXAMPLES / "sqs_demo.py"), emulator.url, line.split()[-1]]
+        done = subprocess.run(demo, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[0].startswith("mapping ")
+        assert lines[0].endswith(": Enabled")
+        assert lines[1:] == ['dead-lettered: {"order": 2, "qty": 0}']
+        shipped = [text for text in emulator.function_lines("function") if "shipped" in text]
+    assert sorted(shipped) == ["order 1: 3 shipped", "order 3: 1 shipped"]

@@ -171,3 +171,44 @@ def test_the_stream_rate_is_lambdas_unless_lifted() -> None:
     assert parse_config(["--stream-rate", "8", "a.b"], {}).streaming.rate == 8 * 1024 * 1024
     with pytest.raises(ConfigError, match="--stream-rate"):
         parse_config(["--stream-rate", "-1", "a.b"], {})
+
+
+def test_sqs_is_off_until_asked_for_and_its_endpoint_is_the_embedded_one() -> None:
+    config = parse_config(["app.handler"], {})
+    assert (config.sqs_endpoint, config.sqs_at_start, config.mappings) == (None, False, ())
+    config = parse_config(["--sqs", "--sqs-endpoint", "http://127.0.0.1:9324", "app.handler"], {})
+    assert (config.sqs_endpoint, config.sqs_at_start) == ("http://127.0.0.1:9324", True)
+
+
+def test_mappings_and_the_sqs_endpoint_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "functions.toml"
+    path.write_text(
+        'sqs_endpoint = "http://127.0.0.1:9324"\n'
+        '[functions.f]\nhandler = "app.handler"\n'
+        '[[event_source_mappings]]\nFunctionName = "f"\n'
+        'EventSourceArn = "arn:aws:sqs:us-east-1:123456789012:q"\nBatchSize = 5\n'
+    )
+    config = parse_config(["--config", str(path)], {})
+    assert config.sqs_endpoint == "http://127.0.0.1:9324"
+    assert config.sqs_at_start  # a declared mapping needs SQS at once
+    assert config.mappings == (
+        {"FunctionName": "f", "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q",
+         "BatchSize": 5},
+    )  # fmt: skip
+    given = parse_config(["--config", str(path), "--sqs-endpoint", "http://other:1"], {})
+    assert given.sqs_endpoint == "http://other:1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sqs_endpoint = 1\n", "sqs_endpoint must be a URL"),
+        ("event_source_mappings = 1\n", "must be an array of tables"),
+        ("event_source_mappings = [1]\n", "must be an array of tables"),
+    ],
+)
+def test_bad_sources_in_toml(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "functions.toml"
+    path.write_text(text + '[functions.f]\nhandler = "app.handler"\n')
+    with pytest.raises(ConfigError, match=message):
+        parse_config(["--config", str(path)], {})

@@ -21,6 +21,8 @@ FORBIDDEN = {
     "observe": {"emulator.", "!emulator.core", "!emulator.observe", "asyncio"},
     "environments": {"emulator.frontends", "emulator.functions", "emulator.app"},
     "functions": {"emulator.frontends", "emulator.app"},
+    "sqs": {"emulator.", "!emulator.core", "!emulator.sqs"},
+    "sources": {"emulator.frontends", "emulator.app"},
 }
 
 
