@@ -43,7 +43,7 @@ def record(event, context):
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 
-def emulator_for(folder: Path, state: Path | None = None) -> EmulatorProcess:
+def emulator_for(folder: Path, state: Path | None = None, *extra: str) -> EmulatorProcess:
     code = folder / "code"
     code.mkdir(exist_ok=True)
     (code / "app.py").write_text(APP)
@@ -57,7 +57,7 @@ def emulator_for(folder: Path, state: Path | None = None) -> EmulatorProcess:
     args = ["--port", "0", "--config", str(config), "--async-retry-delays", "0.05,0.05"]
     if state is not None:
         args += ["--state-dir", str(state)]
-    return EmulatorProcess(args, cwd=folder)
+    return EmulatorProcess([*args, *extra], cwd=folder)
 
 
 def attempts(folder: Path) -> list[str]:
@@ -226,3 +226,48 @@ def test_an_event_invoke_config_outlives_the_emulator(tmp_path: Path) -> None:
     with emulator_for(tmp_path, state) as second:
         got = boto3_lambda(second.url).get_function_event_invoke_config(FunctionName="work")
     assert got["MaximumRetryAttempts"] == 0
+
+
+def test_a_failed_event_reaches_an_sqs_destination_and_the_dead_letter_queue(
+    tmp_path: Path,
+) -> None:
+    import boto3
+
+    with emulator_for(tmp_path, None, "--sqs") as emulator:
+        line = emulator.wait_for_line(lambda text: text.startswith("emulator: SQS endpoint: "))
+        sqs = boto3.client(
+            "sqs", endpoint_url=line.rsplit(" ", 1)[1], region_name="us-east-1",
+            aws_access_key_id="x", aws_secret_access_key="x",
+        )  # fmt: skip
+        queues = {}
+        for name in ("dead", "records"):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            queues[name] = (url, arn["Attributes"]["QueueArn"])
+        client = boto3_lambda(emulator.url)
+        client.update_function_configuration(
+            FunctionName="work", DeadLetterConfig={"TargetArn": queues["dead"][1]}
+        )
+        client.put_function_event_invoke_config(
+            FunctionName="work",
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": queues["records"][1]}},
+        )
+        event = {"runs": str(tmp_path / "runs"), "fail": True}
+        request_id = invoke_event(client, event)
+        dead = sqs.receive_message(
+            QueueUrl=queues["dead"][0], MessageAttributeNames=["All"], WaitTimeSeconds=10
+        )["Messages"]
+        recorded = sqs.receive_message(QueueUrl=queues["records"][0], WaitTimeSeconds=10)
+        sqs.close()
+    (message,) = dead
+    assert json.loads(message["Body"]) == event
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes == {
+        "RequestID": request_id,
+        "ErrorCode": "200",
+        "ErrorMessage": "attempt 0 failed",
+    }
+    (record,) = [json.loads(m["Body"]) for m in recorded["Messages"]]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["requestId"] == request_id
