@@ -83,3 +83,12 @@ async def wait_echo(event: dict[str, int], context: object) -> object:
 
     await asyncio.sleep(event["wait_ms"] / 1000)
     return event
+
+
+def sqs_stamp(event: dict[str, list[dict[str, str]]], context: object) -> None:
+    """Print how long ago each record's body (a ``time.time()`` stamp) was sent, in ms."""
+    from time import time
+
+    now = time()
+    for record in event["Records"]:
+        print(f"sqs_ms={(now - float(record['body'])) * 1000:.3f}")

@@ -49,7 +49,7 @@ __all__ = ["SUITES", "cold", "event", "import_breakdown", "main", "parse_args", 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from async_queue import measure_queue  # noqa: E402
+from async_queue import measure_mapping, measure_queue  # noqa: E402
 from async_suite import AsgiPlan, ConcurrencyPlan, measure_async  # noqa: E402
 from clients import (  # noqa: E402
     PY,
@@ -212,8 +212,9 @@ def _async(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
 def _queue(clients: list[Client], args: argparse.Namespace) -> dict[str, Any]:
     ric = next((c for c in clients if c.name == "ric"), default_clients()[0])
     if args.quick:
-        return measure_queue(ric, 20, 1)
-    return measure_queue(ric, args.queue_events, args.queue_rounds)
+        return {**measure_queue(ric, 20, 1), "mapping": measure_mapping(ric, 3)}
+    results = measure_queue(ric, args.queue_events, args.queue_rounds)
+    return {**results, "mapping": measure_mapping(ric, args.queue_messages)}
 
 
 RUNNERS: dict[str, Callable[[list[Client], argparse.Namespace], dict[str, Any]]] = {
@@ -287,6 +288,7 @@ def parse_args(
     add("--asgi-starts", type=int, default=20, help="async: starts per ASGI server (20)")
     add("--queue-events", type=int, default=500, help="queue: invocations a round (500)")
     add("--queue-rounds", type=int, default=5, help="queue: rounds of each kind (5)")
+    add("--queue-messages", type=int, default=100, help="queue: SQS messages, one by one (100)")
     add("--stream-reps", type=int, default=7, help="stream: runs per client and stream (7)")
     add("--stream-mib", type=int, default=64, help="stream: MiB of the long stream (64)")
     node_ric = environ.get("RIC_BENCH_NODE_RIC")
