@@ -184,6 +184,13 @@ def _updated(
 ) -> tuple[FunctionConfig, dict[str, str]]:
     """The configuration with ``fields`` applied, and the fields only kept to be shown."""
     changes: dict[str, Any] = {}
+    if fields.get("Layers"):
+        raise ApiError(
+            400,
+            "InvalidParameterValueException",
+            "Layers are not supported by this emulator yet: give the function's dependencies "
+            "in its code directory",
+        )
     if "Timeout" in fields:
         changes["timeout_s"] = float(_within(fields["Timeout"], "timeout", 1, 900))
     if "MemorySize" in fields:

@@ -128,8 +128,13 @@ def test_bad_updates_are_refused_as_lambda_refuses_them(emulator: EmulatorProces
             client.update_function_configuration(
                 FunctionName="greet", Description="x", RevisionId="not-the-latest"
             )
+        with pytest.raises(ClientError) as layers:
+            client.update_function_configuration(
+                FunctionName="greet", Layers=["arn:aws:lambda:us-east-1:123456789012:layer:x:1"]
+            )
         unchanged = client.get_function_configuration(FunctionName="greet")
     assert too_long.value.response["Error"]["Code"] == "ValidationException"
     assert "'901' at 'timeout'" in too_long.value.response["Error"]["Message"]
     assert stale.value.response["Error"]["Code"] == "PreconditionFailedException"
+    assert layers.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert (unchanged["Timeout"], unchanged["Description"]) == (30, "")
