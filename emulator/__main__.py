@@ -31,6 +31,7 @@ from emulator.config import (
     load_toml,
 )
 from emulator.core.streaming import MIB, STREAM_BURST, STREAM_RATE, StreamLimits
+from emulator.credentials import credentials
 from emulator.errors import ConfigError
 
 __all__ = ["main", "parse_config"]
@@ -142,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S,S",
         help="seconds before a failed Event invocation's two retries (default 60,120)",
     )
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="give functions this AWS profile's credentials (default: the emulator's own "
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, if set)",
+    )
+    given.add_argument(
+        "--no-credentials", action="store_true", help="give functions no AWS credentials"
+    )
     parser.add_argument(
         "--sqs-endpoint",
         metavar="URL",
@@ -208,6 +219,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         StreamLimits(rate=rate),
         state_dir=state_dir,
         account_concurrency=args.account_concurrency,
+        credentials=credentials(environ, args.profile, args.no_credentials),
         sqs_endpoint=args.sqs_endpoint or endpoint,
         sqs_at_start=args.sqs or bool(mappings),
         mappings=mappings,

@@ -84,7 +84,7 @@ class Emulator:
         for subscriber in everyone:
             self.bus.subscribe(subscriber)
         self._clock = clock = clock or SystemClock()
-        host = Host(self.bus, clock, config.environ, config.streaming)
+        host = Host(self.bus, clock, config.environ, config.streaming, config.credentials)
         self._services = {f.name: FunctionService(f, host) for f in config.functions}
         ids = Ids()
         functions = LiveConfigs(self._services)

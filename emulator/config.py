@@ -129,6 +129,8 @@ class EmulatorConfig:
     state_dir: Path | None = None
     # The account's concurrency, of which reservations are taken (GetAccountSettings).
     account_concurrency: int = 1000
+    # What every function gets for its execution role's credentials (emulator.credentials).
+    credentials: Mapping[str, str] = field(default_factory=dict)
     # SQS: the endpoint (None: moto's server, embedded, started when first needed),
     # whether to start it with the emulator, and the mappings declared up front
     # (CreateEventSourceMapping's request documents).

@@ -68,6 +68,7 @@ class Host:
     clock: Clock
     environ: Mapping[str, str]
     streaming: StreamLimits = field(default_factory=StreamLimits)
+    credentials: Mapping[str, str] = field(default_factory=dict)  # every function's
 
 
 class EnvironmentDriver:
@@ -132,7 +133,8 @@ class EnvironmentDriver:
     async def _spawn_runtime(self) -> None:
         when = datetime.datetime.fromtimestamp(self._host.clock.time(), datetime.timezone.utc)
         address = self._server.address
-        env = lambda_environment(self.function, address, self._host.environ, when)
+        host = self._host
+        env = lambda_environment(self.function, address, host.environ, when, host.credentials)
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,

@@ -16,15 +16,12 @@ from emulator.config import BOOTSTRAP, FunctionConfig
 __all__ = ["INHERITED", "lambda_environment"]
 
 # Passed through from the emulator's own environment: what a process needs to
-# run at all, and the caller's AWS credentials, as SAM CLI passes them.
+# run at all. Credentials come from emulator.credentials, chosen at start-up.
 INHERITED = (
     "PATH",
     "LANG",
     "HOME",
     "TMPDIR",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
     # coverage.py's subprocess measurement: a function run under coverage
     # locally is measured in its runtime too.
     "COVERAGE_PROCESS_CONFIG",
@@ -33,11 +30,17 @@ INHERITED = (
 
 
 def lambda_environment(
-    function: FunctionConfig, runtime_api: str, own: Mapping[str, str], now: datetime.datetime
+    function: FunctionConfig,
+    runtime_api: str,
+    own: Mapping[str, str],
+    now: datetime.datetime,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The variables of one environment of ``function``; ``own``: the emulator's environment."""
+    """The variables of one environment of ``function``; ``own``: the emulator's environment,
+    ``credentials``: the execution role's stand-in (emulator.credentials)."""
     day = now.strftime("%Y/%m/%d")
     env = {name: own[name] for name in INHERITED if name in own}
+    env.update(credentials or {})
     env.update(
         {
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
