@@ -143,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S,S",
         help="seconds before a failed Event invocation's two retries (default 60,120)",
     )
+    parser.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        help="reload: a change under a function's code directory retires its warm "
+        "environments (default: on for MODULE.FUNCTION, off for --config and -- COMMAND)",
+    )
     given = parser.add_mutually_exclusive_group()
     given.add_argument(
         "--profile",
@@ -197,6 +203,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         "max_concurrency": _given(args.max_concurrency, default("max_concurrency")),
         "idle_s": _given(args.idle_timeout, default("idle_s")),
         "retry_delays_s": args.async_retry_delays or default("retry_delays_s"),
+        "watch": bool(args.watch),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -247,6 +254,8 @@ def _single(
         idle_s=defaults["idle_s"],
         url=UrlConfig(args.url_port, args.function_url) if args.function_url else None,
         retry_delays_s=defaults["retry_delays_s"],
+        # On by default in the zero-config form, where the code is being worked on.
+        watch=args.watch if args.watch is not None else bool(args.handler),
     )
 
 

@@ -89,6 +89,7 @@ class FunctionConfig:
     event_invoke: Mapping[str, Any] | None = None
     dead_letter: str | None = None
     reserved_concurrency: int | None = None  # PutFunctionConcurrency's, at start-up
+    watch: bool = False  # code reload: a change under code_dir retires warm environments
     retry_delays_s: tuple[float, ...] = (60.0, 120.0)
 
     def __post_init__(self) -> None:
@@ -177,7 +178,7 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM), ``async`` (a table:
     ``maximum_retry_attempts``, ``maximum_event_age``, ``on_success``,
     ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)),
-    ``reserved_concurrency``.
+    ``reserved_concurrency``, ``watch`` (code reload).
     Relative code directories are taken from the file's directory.
     """
     document = _read_toml(path)
@@ -231,6 +232,7 @@ _KEYS = {
     "url",
     "async",
     "reserved_concurrency",
+    "watch",
 }
 
 
@@ -270,6 +272,7 @@ def _function_from_table(
         idle_s=float(setting("idle_timeout", "idle_s")),
         url=_url(name, table.get("url")),
         reserved_concurrency=_optional_int(table.get("reserved_concurrency")),
+        watch=bool(table.get("watch", defaults.get("watch", False))),
         **_async(name, table.get("async"), defaults),
     )
 

@@ -63,9 +63,27 @@ class FunctionService:
         self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
         self._draining: dict[int, int] = {}  # old-configuration environments: in flight
+        self._retiring: dict[int, str] = {}  # and why they go
+        self._watcher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
+        if self.function.watch:
+            self._watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        """Code reload: a change under the code directory retires the warm environments."""
+        from emulator.functions.watch import EVERY_S, CodeWatch
+
+        watch = CodeWatch(self.function.code_dir)
+        while True:
+            await asyncio.sleep(EVERY_S)
+            changed = watch.changed()
+            if changed:
+                shown = ", ".join(changed[:3]) + (
+                    f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+                )
+                self._retire_all(f"its code changed ({shown})")
 
     @property
     def reserved(self) -> int | None:
@@ -80,17 +98,22 @@ class FunctionService:
         """New environments start with ``function``; those of the old configuration are
         retired: the idle ones now, the busy ones once their invocations have ended."""
         self.function = function
+        self._retire_all("its configuration was updated")
+
+    def _retire_all(self, why: str) -> None:
+        """Every environment out of service: the idle shut down now, the busy once done."""
         for env_id in self._placement.environments:
             in_flight = self._placement.drain(env_id)
             if in_flight:
                 self._draining[env_id] = in_flight
+                self._retiring[env_id] = why
             else:
-                self._retire_old(env_id)
+                self._retire_old(env_id, why)
 
-    def _retire_old(self, env_id: int) -> None:
+    def _retire_old(self, env_id: int, why: str) -> None:
         env = self._envs.get(env_id)
         if env is not None:
-            text = f"shutting down environment {env_id}: its configuration was updated"
+            text = f"shutting down environment {env_id}: {why}"
             self._host.bus.emit(Notice(self.function.name, text))
             env.shutdown()
 
@@ -108,9 +131,10 @@ class FunctionService:
 
     async def close(self) -> None:
         """Stop every environment and wait until they are gone."""
-        if self._reaper is not None:
-            self._reaper.cancel()
-            await asyncio.gather(self._reaper, return_exceptions=True)
+        for task in (self._reaper, self._watcher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         self.shutdown()
         await asyncio.gather(*self._stopping, return_exceptions=True)
 
@@ -185,12 +209,13 @@ class FunctionService:
             self._draining[env_id] -= 1
             if not self._draining[env_id]:
                 del self._draining[env_id]
-                self._retire_old(env_id)
+                self._retire_old(env_id, self._retiring.pop(env_id, "it is out of date"))
             return
         self._grant(self._placement.release(env_id, self._host.clock.monotonic()))
 
     def _retire(self, env_id: int) -> None:
         self._draining.pop(env_id, None)
+        self._retiring.pop(env_id, None)
         env = self._envs.pop(env_id, None)
         if env is None:
             return

@@ -152,6 +152,8 @@ class EmulatorProcess:
         if "--state-dir" not in args:
             self._state = tempfile.mkdtemp(prefix="emulator-state-")
             args = ["--state-dir", self._state, *args]
+        if "--watch" not in args:  # tests write into code directories: no reload unasked
+            args = ["--no-watch", *args]
         self.process = subprocess.Popen(
             [python, "-m", "emulator", *args],
             cwd=cwd,

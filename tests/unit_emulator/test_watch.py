@@ -1,0 +1,35 @@
+"""emulator.functions.watch: the files that changed since the last look."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from emulator.functions.watch import CodeWatch
+
+
+def test_added_changed_and_removed_files_are_named_and_caches_are_not(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("v1")
+    (tmp_path / "gone.txt").write_text("x")
+    watch = CodeWatch(str(tmp_path))
+    assert watch.changed() == []
+    (tmp_path / "app.py").write_text("v2 longer")
+    (tmp_path / "gone.txt").unlink()
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "new.py").write_text("")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "app.pyc").write_text("")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("")
+    assert watch.changed() == ["app.py", "gone.txt", os.path.join("pkg", "new.py")]
+    assert watch.changed() == []
+
+
+def test_a_rewrite_of_the_same_size_is_seen_by_its_time(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("v1")
+    watch = CodeWatch(str(tmp_path))
+    app.write_text("v2")
+    stat = app.stat()
+    os.utime(app, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert watch.changed() == ["app.py"]
