@@ -21,11 +21,16 @@ from ric.errors import ConfigError
 from ric.log import LogSink
 from ric.runtime import Runtime, connect
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 __all__ = ["USAGE", "main"]
 
 USAGE = """\
 usage: python -m ric [HANDLER]
        ric [HANDLER]
+       python -m ric --local [HANDLER]
        python -m ric --write-bootstrap [DIR]
 
 Serve an AWS Lambda handler through the Lambda Runtime API.
@@ -51,6 +56,9 @@ environment:
 options:
   -h, --help              show this help and exit
   --version               show the version and exit
+  --local [HANDLER]       no Lambda around (a container run locally): serve the
+                          handler under the emulator on port 8080 (or
+                          $RIC_EMULATOR_PORT), as AWS's base images do with RIE
   --write-bootstrap [DIR] write the custom-runtime entrypoint to DIR/bootstrap
                           (default: the current directory) and exit
 """
@@ -58,14 +66,9 @@ options:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        sys.stdout.write(USAGE)
-        return 0
-    if args and args[0] == "--version":
-        sys.stdout.write(f"ric {__version__}\n")
-        return 0
-    if args and args[0] == "--write-bootstrap" and len(args) <= 2:
-        return _write_bootstrap(args[1] if len(args) == 2 else ".")
+    status = _option(args)
+    if status is not None:
+        return status
     try:
         if len(args) > 1 or (args and args[0].startswith("-")):
             raise ConfigError(f"unexpected arguments: {' '.join(args)} (see --help)")
@@ -81,6 +84,51 @@ def main(argv: list[str] | None = None) -> int:
         # Lambda Managed Instances: one runtime per worker (else ric.concurrent's tasks)
         return _supervise(config, sink)
     return Runtime(config, client, sink, os.environ, os.getcwd()).run()
+
+
+def _option(args: list[str]) -> int | None:
+    """The exit status of an option that is all the command does, else None."""
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if args and args[0] == "--version":
+        sys.stdout.write(f"ric {__version__}\n")
+        return 0
+    if args and args[0] == "--write-bootstrap" and len(args) <= 2:
+        return _write_bootstrap(args[1] if len(args) == 2 else ".")
+    if args and args[0] == "--local" and len(args) <= 2:
+        handler = args[1] if len(args) == 2 else os.environ.get("_HANDLER", "")
+        problem = _local_problem(handler)
+        if problem is not None:
+            sys.stderr.write(f"ric: error: {problem}\n")
+            return 2
+        _exec(_emulator_argv(handler))  # replaces this process
+    return None
+
+
+def _local_problem(handler: str) -> str | None:
+    """Why ``--local`` cannot serve ``handler``, if it cannot."""
+    import importlib.util
+
+    if not handler:
+        return "no handler: pass MODULE.FUNCTION or set _HANDLER"
+    if importlib.util.find_spec("emulator") is None:
+        return "--local needs the emulator: pip install 'ric[emulator]'"
+    return None
+
+
+def _emulator_argv(handler: str) -> list[str]:
+    """The emulator serving ``handler``, as the bootstrap starts it where no Lambda is."""
+    port = os.environ.get("RIC_EMULATOR_PORT", "8080")
+    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    return [
+        sys.executable, "-m", "emulator", "--host", "0.0.0.0", "--port", port,
+        "--no-watch", "--code-dir", task_root, handler,
+    ]  # fmt: skip
+
+
+def _exec(argv: list[str]) -> NoReturn:
+    os.execv(argv[0], argv)
 
 
 def _write_bootstrap(folder: str) -> int:
