@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
     from typing import Any
 
-__all__ = ["AsyncChunks", "CancelledError", "EventLoop", "LoopBusy", "new_loop"]
+__all__ = ["AsyncChunks", "CancelledError", "EventLoop", "LoopBusy", "cancelled_error", "new_loop"]
 
 
 class CancelledError(Exception):
@@ -42,6 +42,11 @@ class CancelledError(Exception):
 
 class LoopBusy(Exception):
     """A shutdown hook's coroutine cannot run: SIGTERM interrupted the loop itself."""
+
+
+def cancelled_error(exc: asyncio.CancelledError) -> CancelledError:
+    """What an awaited thing's cancellation is to the handler: an ``Exception``, same frames."""
+    return CancelledError(*exc.args).with_traceback(exc.__traceback__)
 
 
 def new_loop(choice: str) -> asyncio.AbstractEventLoop:
@@ -94,8 +99,7 @@ class EventLoop:
         if ok:
             return value
         if isinstance(value, asyncio.CancelledError):
-            cancelled = CancelledError(*value.args)
-            raise cancelled.with_traceback(value.__traceback__) from None
+            raise cancelled_error(value) from None
         raise value
 
     def run_for_hook(self, awaitable: Awaitable[Any], loop_runs_on: bool) -> Any:

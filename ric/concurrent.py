@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import asyncio
 
+from ric.aio import cancelled_error
 from ric.context import CURRENT, make_context
 from ric.errors import InitError, InvocationError, RuntimeApiError
 from ric.log import flush_output
-from ric.outcome import Buffered, Failed
-from ric.runtime import BUFFERED, streams
+from ric.outcome import Failed
+from ric.runtime import BUFFERED, Respond
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,13 +45,13 @@ if TYPE_CHECKING:
     from ric.config import RuntimeConfig
     from ric.context import LambdaContext, Scope
     from ric.marshal import Codec
-    from ric.outcome import Outcome, Streamed
-    from ric.protocol import ErrorReport, Invocation
+    from ric.outcome import Outcome
+    from ric.protocol import Invocation
     from ric.runtime import Failures
 
     Handler = Callable[[Any, Any], Any]
 
-__all__ = ["AsyncPipeline", "HandlerNotAsync", "serve"]
+__all__ = ["AsyncPipeline", "AsyncRespond", "HandlerNotAsync", "serve"]
 
 
 class HandlerNotAsync(InitError):
@@ -70,7 +71,7 @@ class HandlerNotAsync(InitError):
 class AsyncPipeline:
     """One invocation in, its outcome out, awaited on the running loop; no I/O but the user's."""
 
-    __slots__ = ("_codec", "_config", "_failures", "_handler", "_scope")
+    __slots__ = ("_codec", "_config", "_failures", "_handler", "_respond", "_scope")
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class AsyncPipeline:
         self._codec = codec
         self._scope = scope
         self._failures = failures
+        self._respond = AsyncRespond(codec, failures)
 
     def context(self, invocation: Invocation) -> LambdaContext | Failed:
         """The invocation's context, or the outcome of one that cannot be made
@@ -112,7 +114,7 @@ class AsyncPipeline:
         except asyncio.CancelledError as exc:
             if _cancelling():  # the slot itself is being cancelled: the process ends
                 raise
-            return failures.user(_as_error(exc), request_id)
+            return failures.user(cancelled_error(exc), request_id)
         finally:
             flush_output()
         try:
@@ -120,24 +122,20 @@ class AsyncPipeline:
         except InvocationError as exc:
             return failures.fault(exc, request_id)
 
-    def _respond(self, result: Any, request_id: str) -> Outcome:
-        if type(result) in BUFFERED or not streams(result):
-            return Buffered(*self._codec.encode(result))
-        return self._stream(result, request_id)
 
-    def _stream(self, result: object, request_id: str) -> Streamed:
+class AsyncRespond(Respond):
+    """Layer 2 in this mode: a stream's body awaited in the slot's task, not run on the loop
+    from outside it (the task has the invocation's context current already)."""
+
+    __slots__ = ()
+
+    def _body(self) -> Callable[[Any], Any]:
         from ric.aio_stream import AsyncBody
-        from ric.stream import streamed
-
-        failures = self._failures
-
-        def fail(exc: Exception) -> ErrorReport:
-            return failures.report(exc, request_id)
 
         def body(source: Any) -> AsyncBody:
             return AsyncBody(source, flush_output)
 
-        return streamed(result, self._codec, fail, body)
+        return body
 
 
 async def serve(pipeline: AsyncPipeline, clients: Sequence[AsyncRuntimeClient]) -> None:
@@ -182,10 +180,3 @@ def _cancelling() -> bool:
     """Whether the current task was asked to stop (always so before Python 3.11)."""
     cancelling = getattr(asyncio.current_task(), "cancelling", None)
     return cancelling is None or bool(cancelling())
-
-
-def _as_error(exc: asyncio.CancelledError) -> Exception:
-    """What the handler awaited was cancelled: its error, as :class:`ric.aio.CancelledError`."""
-    from ric.aio import CancelledError
-
-    return CancelledError(*exc.args).with_traceback(exc.__traceback__)

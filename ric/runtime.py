@@ -187,19 +187,27 @@ class Respond:
         return self._stream(result, request_id)
 
     def _stream(self, result: object, request_id: str) -> Streamed:
-        from ric.stream import Chunks, streamed, sync_source
+        from ric.stream import streamed
 
         failures = self._failures
-        iterate = self._loop.iterate
-        context = self._body_context()
 
         def fail(exc: Exception) -> ErrorReport:
             return failures.report(exc, request_id)
 
+        return streamed(result, self._codec, fail, self._body())
+
+    def _body(self) -> Callable[[Any], Any]:
+        """What makes a stream's chunks of its source: :class:`ric.stream.Chunks`, each
+        step of an async source run on the loop, in the invocation's context."""
+        from ric.stream import Chunks, sync_source
+
+        iterate = self._loop.iterate
+        context = self._body_context()
+
         def body(source: Any) -> Chunks:
             return Chunks(sync_source(source, iterate), flush_output, context)
 
-        return streamed(result, self._codec, fail, body)
+        return body
 
     def _body_context(self) -> Context | None:
         """Where a stream's body runs: the invocation's context current, as in the handler."""
