@@ -27,6 +27,7 @@ from emulator.config import FunctionConfig, bootstrap_command
 from emulator.errors import ApiError, ConfigError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.functions.service import FunctionService
+from emulator.functions.watch import Snapshot, snapshot
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
@@ -145,7 +146,7 @@ class _Revision:
         self.id = str(uuid.uuid4())
         self.modified = modified
         self.extra: dict[str, str] = {}
-        self._code: tuple[float, int, str] | None = None  # (newest mtime, size, sha256)
+        self._code: tuple[Snapshot, int, str] | None = None  # (the files, size, sha256)
 
     def changed(self, now: float, extra: Mapping[str, str]) -> None:
         self.id = str(uuid.uuid4())
@@ -158,25 +159,18 @@ class _Revision:
     def code_sha256(self, folder: str) -> str:
         return self._hashed(folder)[2]
 
-    def _hashed(self, folder: str) -> tuple[float, int, str]:
-        files = _code_files(folder)
-        newest = max((os.stat(path).st_mtime for path in files), default=0.0)
-        if self._code is None or self._code[0] != newest:
+    def _hashed(self, folder: str) -> tuple[Snapshot, int, str]:
+        """Read again only when a file was added, changed or removed since the last time."""
+        files = snapshot(folder)
+        if self._code is None or self._code[0] != files:
             digest, size = hashlib.sha256(), 0
-            for path in files:
-                data = open(path, "rb").read()  # noqa: SIM115 (small code files, read once)
-                digest.update(os.path.relpath(path, folder).encode() + b"\0" + data)
+            for name in files:
+                with open(os.path.join(folder, name), "rb") as code:
+                    data = code.read()
+                digest.update(name.encode() + b"\0" + data)
                 size += len(data)
-            self._code = (newest, size, base64.b64encode(digest.digest()).decode())
+            self._code = (files, size, base64.b64encode(digest.digest()).decode())
         return self._code
-
-
-def _code_files(folder: str) -> list[str]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
-        found += [os.path.join(root, name) for name in sorted(files)]
-    return found
 
 
 def _updated(

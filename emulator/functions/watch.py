@@ -10,9 +10,27 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["EVERY_S", "CodeWatch"]
+__all__ = ["EVERY_S", "CodeWatch", "Snapshot", "snapshot"]
 
 EVERY_S = 0.5
+
+# Each file of a code directory, relative, with its modification time (ns) and size.
+Snapshot = dict[str, tuple[int, int]]
+
+
+def snapshot(folder: str) -> Snapshot:
+    """The files of ``folder`` as code: ``__pycache__`` and dot-directories left out."""
+    found: Snapshot = {}
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            try:
+                status = os.stat(path)
+            except OSError:  # gone since the listing
+                continue
+            found[os.path.relpath(path, folder)] = (status.st_mtime_ns, status.st_size)
+    return found
 
 
 class CodeWatch:
@@ -20,26 +38,13 @@ class CodeWatch:
 
     def __init__(self, folder: str) -> None:
         self._folder = folder
-        self._seen = self._walk()
+        self._seen = snapshot(folder)
 
     def changed(self) -> list[str]:
         """The files added, changed or removed since the last call, relative, sorted."""
-        now = self._walk()
+        now = snapshot(self._folder)
         names = {
             name for name in now.keys() | self._seen.keys() if now.get(name) != self._seen.get(name)
         }
         self._seen = now
         return sorted(names)
-
-    def _walk(self) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
-        for root, dirs, files in os.walk(self._folder):
-            dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
-            for name in files:
-                path = os.path.join(root, name)
-                try:
-                    status = os.stat(path)
-                except OSError:  # gone since the listing
-                    continue
-                found[os.path.relpath(path, self._folder)] = (status.st_mtime_ns, status.st_size)
-        return found

@@ -7,6 +7,7 @@ retired: an idle one at once, a busy one once its invocation has ended.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,20 @@ def test_bad_updates_are_refused_as_lambda_refuses_them(emulator: EmulatorProces
     assert stale.value.response["Error"]["Code"] == "PreconditionFailedException"
     assert layers.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert (unchanged["Timeout"], unchanged["Description"]) == (30, "")
+
+
+def test_the_code_size_follows_files_added_and_removed(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    extra = tmp_path / "code" / "data.txt"
+    with emulator:
+        client = boto3_lambda(emulator.url)
+        before = client.get_function_configuration(FunctionName="greet")
+        extra.write_text("x" * 10)
+        os.utime(extra, (1, 1))  # an old file (unpacked from an archive): not the newest
+        added = client.get_function_configuration(FunctionName="greet")
+        extra.unlink()
+        removed = client.get_function_configuration(FunctionName="greet")
+    assert added["CodeSize"] == before["CodeSize"] + 10
+    assert removed["CodeSize"] == before["CodeSize"]
+    assert removed["CodeSha256"] == before["CodeSha256"] != added["CodeSha256"]
