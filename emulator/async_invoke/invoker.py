@@ -16,6 +16,7 @@ decision; the records are :mod:`emulator.core.destinations`'.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -226,8 +227,6 @@ class AsyncInvoker:
         await self._store.remove_event(event.id)
 
     async def _send_record(self, event: QueuedEvent, arn: str, document: dict[str, object]) -> None:
-        import json
-
         body = json.dumps(document)
         if not await self._send(arn, body, {}):
             self.counters["DestinationDeliveryFailures"] += 1

@@ -62,8 +62,8 @@ class FunctionService:
         self._closing = False
         self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
-        self._draining: dict[int, int] = {}  # old-configuration environments: in flight
-        self._retiring: dict[int, str] = {}  # and why they go
+        # Out-of-service environments still busy: their invocations in flight, and why they go.
+        self._draining: dict[int, tuple[int, str]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -105,8 +105,7 @@ class FunctionService:
         for env_id in self._placement.environments:
             in_flight = self._placement.drain(env_id)
             if in_flight:
-                self._draining[env_id] = in_flight
-                self._retiring[env_id] = why
+                self._draining[env_id] = (in_flight, why)
             else:
                 self._retire_old(env_id, why)
 
@@ -205,17 +204,17 @@ class FunctionService:
         await asyncio.shield(task)
 
     def _free(self, env_id: int) -> None:
-        if env_id in self._draining:  # an old configuration's: it takes nothing new
-            self._draining[env_id] -= 1
-            if not self._draining[env_id]:
-                del self._draining[env_id]
-                self._retire_old(env_id, self._retiring.pop(env_id, "it is out of date"))
+        if env_id in self._draining:  # out of service: it takes nothing new
+            in_flight, why = self._draining.pop(env_id)
+            if in_flight > 1:
+                self._draining[env_id] = (in_flight - 1, why)
+            else:
+                self._retire_old(env_id, why)
             return
         self._grant(self._placement.release(env_id, self._host.clock.monotonic()))
 
     def _retire(self, env_id: int) -> None:
         self._draining.pop(env_id, None)
-        self._retiring.pop(env_id, None)
         env = self._envs.pop(env_id, None)
         if env is None:
             return

@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -110,7 +110,7 @@ class StateStore:
             return cursor.lastrowid or 0
 
         row = await self._write(add)
-        return QueuedEvent(**{**event.__dict__, "id": row})
+        return replace(event, id=row)
 
     async def reschedule(self, event: QueuedEvent) -> None:
         def update(db: sqlite3.Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,7 @@ def test_events_and_configs_outlive_the_store_that_wrote_them(tmp_path: Path) ->
         await store.open()
         stored = await store.add_event(EVENT)
         second = await store.add_event(EVENT)
-        await store.reschedule(
-            QueuedEvent(**{**stored.__dict__, "due_at": 70.0, "state": EventState(10.0, 1, 1, 0)})
-        )
+        await store.reschedule(replace(stored, due_at=70.0, state=EventState(10.0, 1, 1, 0)))
         await store.remove_event(second.id)
         await store.put_config("fn", "$LATEST", {"MaximumRetryAttempts": 1})
         await store.put_config("fn", "$LATEST", {"MaximumRetryAttempts": 0})
@@ -46,8 +45,7 @@ def test_events_and_configs_outlive_the_store_that_wrote_them(tmp_path: Path) ->
     kept_id = asyncio.run(first())
     events, configs, deleted, again = asyncio.run(second())
     assert events == [
-        QueuedEvent(**{**EVENT.__dict__, "id": kept_id, "due_at": 70.0,
-                       "state": EventState(10.0, 1, 1, 0)})
+        replace(EVENT, id=kept_id, due_at=70.0, state=EventState(10.0, 1, 1, 0))
     ]  # fmt: skip
     assert configs == [{"MaximumRetryAttempts": 0}]
     assert (deleted, again) == (True, False)
