@@ -2,8 +2,9 @@
 
 What is built here and how it is wired::
 
-    HttpServer ── ControlPlane ── InvokeFrontend ── FunctionService (one per function)
+    HttpServer ── ControlPlane ── InvokeFrontend ── Function ── FunctionService (one per version)
                   │               └── AsyncInvoker (Event: the durable queue) ──┘
+                  ├── VersionsFrontend ── Catalog (versions, aliases) ── StateStore
                   └── EventConfigFrontend ── StateStore (the state directory)
     HttpServer ── UrlFrontend ────────────────────┘    └── EnvironmentDriver ── Lifecycle (core)
     (a function URL's)                                      ├── HttpServer (its Runtime API)
@@ -36,8 +37,12 @@ from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.functions import FunctionsFrontend
 from emulator.frontends.invoke import InvokeFrontend
 from emulator.frontends.mappings import mapping_routes
+from emulator.frontends.provisioned import ProvisionedFrontend
 from emulator.frontends.urls import UrlFrontend
-from emulator.functions.service import FunctionService, LiveConfigs
+from emulator.frontends.versions import VersionsFrontend
+from emulator.functions.registry import Account, Function
+from emulator.functions.service import LiveConfigs
+from emulator.functions.versions import Catalog
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
@@ -85,16 +90,22 @@ class Emulator:
             self.bus.subscribe(subscriber)
         self._clock = clock = clock or SystemClock()
         host = Host(self.bus, clock, config.environ, config.streaming, config.credentials)
-        self._services = {f.name: FunctionService(f, host) for f in config.functions}
+        self._account = Account(config.account_concurrency)
+        started = clock.time()
+        for function in config.functions:
+            Function(function, host, self._account, started)
+        self._functions = self._account.functions
+        self._services = {name: f.latest for name, f in self._functions.items()}
         ids = Ids()
         functions = LiveConfigs(self._services)
         region = config.functions[0].region if config.functions else "us-east-1"
         self.sqs = SqsGateway(config.sqs_endpoint, region, self._sqs_started)
         self._store = StateStore(config.state_dir)
+        self._catalog = Catalog(self._account, self._store, config.state_dir)
         self._settings = AsyncSettings(self._store, functions)
         self._queue = AsyncInvoker(
             self._store,
-            self._services,
+            self._functions,
             self._settings,
             clock=clock,
             bus=self.bus,
@@ -102,12 +113,14 @@ class Emulator:
             sqs=self.sqs.send,
         )
         self._resumed: asyncio.Future[None] | None = None
-        self._frontend = InvokeFrontend(self._services, tails, ids, clock, self._queue)
+        self._frontend = InvokeFrontend(self._functions, tails, ids, clock, self._queue)
         self.mappings = MappingService(self._services, self.sqs, ids, clock, self.bus)
         routes: list[Route] = [
             *EventConfigFrontend(functions, self._settings, clock.time).routes,
-            *ConcurrencyFrontend(self._services, config.account_concurrency).routes,
-            *FunctionsFrontend(self._services, clock.time).routes,
+            *ConcurrencyFrontend(self._account).routes,
+            *FunctionsFrontend(self._functions, clock.time).routes,
+            *VersionsFrontend(self._functions, self._catalog, clock.time).routes,
+            *ProvisionedFrontend(self._account, self._catalog, clock.time).routes,
             *mapping_routes(self.mappings),
         ]
         control = ControlPlane(routes, self._frontend.handle, ids.request_id)
@@ -115,8 +128,9 @@ class Emulator:
         self._urls: dict[str, tuple[UrlFrontend, HttpServer]] = {}
         for function in config.functions:
             if function.url is not None:
-                service = self._services[function.name]
-                front = UrlFrontend(service, function.url, ids, clock, self.bus)
+                front = UrlFrontend(
+                    self._functions[function.name], function.url, ids, clock, self.bus
+                )
                 server = HttpServer(front.handle, config.host, function.url.port)
                 self._urls[function.name] = (front, server)
 
@@ -137,11 +151,13 @@ class Emulator:
     async def start(self) -> None:
         await self._store.open()  # first: a second emulator on this state directory stops here
         await self._settings.load(self._clock.time())
+        await self._catalog.load()
         await self._server.start()
         for _, server in self._urls.values():
             await server.start()
-        for service in self._services.values():
-            service.start()
+        for function in self._functions.values():
+            function.start()
+            function.provision()  # what the state directory had provisioned
         # In the background: what the last run left queued runs once the emulator has
         # said where it listens.
         self._resumed = asyncio.ensure_future(self._queue.start())
@@ -166,8 +182,8 @@ class Emulator:
         self._queue.closing = True
         for front, _ in self._urls.values():
             front.closing = True
-        for service in self._services.values():
-            service.shutdown()
+        for function in self._functions.values():
+            function.shutdown()
         await asyncio.gather(
             self._server.stop(_ANSWER_GRACE_S),
             *(server.stop(_ANSWER_GRACE_S) for _, server in self._urls.values()),
@@ -178,9 +194,10 @@ class Emulator:
         await self._frontend.close()
         await asyncio.gather(*(front.close() for front, _ in self._urls.values()))
         await self.mappings.close()  # their batches in the functions ended with them
-        await asyncio.gather(*(service.close() for service in self._services.values()))
+        await asyncio.gather(*(function.close() for function in self._functions.values()))
         await self.sqs.close()
         await self._store.close()
+        self._catalog.close()
         if self._own_sink:
             self.sink.close()
 

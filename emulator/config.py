@@ -46,10 +46,12 @@ INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
 @dataclass(frozen=True)
 class UrlConfig:
     """A function URL ("Lambda function URLs", urls-configuration.html): served on
-    ``port`` of the emulator's host; ``invoke_mode`` as the URL's InvokeMode."""
+    ``port`` of the emulator's host; ``invoke_mode`` as the URL's InvokeMode;
+    ``qualifier``: the alias whose URL it is (None: ``$LATEST``'s)."""
 
     port: int
     invoke_mode: str = "BUFFERED"
+    qualifier: str | None = None  # an alias (or $LATEST): the URL runs what it points to
 
     def __post_init__(self) -> None:
         if self.invoke_mode not in INVOKE_MODES:
@@ -175,7 +177,7 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     Keys: ``handler`` or ``command`` (a string or a list), ``code_dir``,
     ``memory``, ``timeout``, ``concurrency``, ``max_concurrency``,
     ``idle_timeout`` (seconds), ``environment`` (a table), ``url`` (a table:
-    ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM), ``async`` (a table:
+    ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM, ``alias``), ``async`` (a table:
     ``maximum_retry_attempts``, ``maximum_event_age``, ``on_success``,
     ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)),
     ``reserved_concurrency``, ``watch`` (code reload).
@@ -319,7 +321,12 @@ def _url(name: str, table: Any) -> UrlConfig | None:
         return None
     if not isinstance(table, dict) or not isinstance(table.get("port"), int):
         raise ConfigError(f"functions.{name}.url must be a table with an integer port")
-    unknown = set(table) - {"port", "invoke_mode"}
+    unknown = set(table) - {"port", "invoke_mode", "alias"}
     if unknown:
         raise ConfigError(f"functions.{name}.url: unknown keys {sorted(unknown)}")
-    return UrlConfig(table["port"], str(table.get("invoke_mode", "BUFFERED")))
+    alias = table.get("alias")
+    return UrlConfig(
+        table["port"],
+        str(table.get("invoke_mode", "BUFFERED")),
+        None if alias is None else str(alias),
+    )

@@ -24,7 +24,10 @@ class ConfigError(EmulatorError):
 class ApiError(EmulatorError):
     """An error answer: ``status``, ``error_type`` (``X-Amzn-ErrorType``) and message."""
 
-    def __init__(self, status: int, error_type: str, message: str) -> None:
+    def __init__(
+        self, status: int, error_type: str, message: str, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
+        self.reason = reason  # a 429's Reason: whose concurrency limit it is

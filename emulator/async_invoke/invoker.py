@@ -30,6 +30,7 @@ from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
 from emulator.core.retry import Attempt, Condition, Ended, EventState, after, before
+from emulator.core.routing import LATEST
 from emulator.state.store import QueuedEvent, StateStore
 
 __all__ = ["AsyncInvoker", "Service", "SqsSend"]
@@ -40,15 +41,19 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Service(Protocol):
-    """What the queue needs of a function: a FunctionService, or a test's fake."""
+    """What the queue needs of a function: a registry Function, or a test's fake."""
 
     @property
-    def function(self) -> FunctionConfig: ...
+    def config(self) -> FunctionConfig: ...
 
     @property
     def reserved(self) -> int | None: ...
 
-    async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled: ...
+    async def run(
+        self, invocation: Invocation, qualifier: str | None
+    ) -> tuple[Outcome | Throttled, str] | None:
+        """Run it once, waiting for capacity: the outcome and the version that ran
+        (an alias's is drawn now); None when the qualifier names nothing any more."""
 
 
 class AsyncInvoker:
@@ -101,7 +106,7 @@ class AsyncInvoker:
             invocation.request_id,
             invocation.payload,
             invocation.trace_id,
-            invocation.function_arn or self._services[function].function.arn,
+            invocation.function_arn or self._services[function].config.arn,
             now,
             EventState(received_at=now),
             invocation.tenant_id,
@@ -129,6 +134,7 @@ class AsyncInvoker:
 
     async def _deliver(self, event: QueuedEvent) -> None:
         last: Outcome | None = None  # the latest attempt's, for a record (not kept on disk)
+        ran = event.qualifier or LATEST  # the version the latest attempt ran
         while True:
             wait = event.due_at - self._clock.time()
             if wait > 0:
@@ -136,7 +142,7 @@ class AsyncInvoker:
             policy, destinations = self._settings.resolve(event.function, event.qualifier)
             now = self._clock.time()
             if (too_old := before(policy, event.state, now)) is not None:
-                await self._end(event, too_old, last, destinations)
+                await self._end(event, too_old, last, destinations, ran)
                 return
             if self._services[event.function].reserved == 0:
                 # "Lambda begins sending new events to the configured dead-letter queue
@@ -145,7 +151,7 @@ class AsyncInvoker:
                     event.function, f"reserved concurrency is 0: {event.request_id} not run"
                 )
                 await self._end(
-                    event, Ended(Condition.RETRIES_EXHAUSTED, event.state), None, destinations
+                    event, Ended(Condition.RETRIES_EXHAUSTED, event.state), None, destinations, ran
                 )
                 return
             age_ms = int(event.state.age(now) * 1000)
@@ -153,11 +159,12 @@ class AsyncInvoker:
             result = await self._attempt(event)
             if result is None:  # the emulator stops: the event stays queued
                 return
-            attempt, outcome = result
+            attempt, outcome, version = result
             last = outcome or last
+            ran = version or ran
             decision = after(policy, event.state, attempt, self._clock.time())
             if isinstance(decision, Ended):
-                await self._end(event, decision, outcome, destinations)
+                await self._end(event, decision, outcome, destinations, ran)
                 return
             event = replace(event, due_at=decision.at, state=decision.state)
             await self._store.reschedule(event)
@@ -165,8 +172,9 @@ class AsyncInvoker:
                 event, attempt, decision.at - self._clock.time(), policy.max_retry_attempts
             )
 
-    async def _attempt(self, event: QueuedEvent) -> tuple[Attempt, Outcome | None] | None:
-        service = self._services[event.function]
+    async def _attempt(
+        self, event: QueuedEvent
+    ) -> tuple[Attempt, Outcome | None, str | None] | None:
         invocation = Invocation(
             event.request_id,
             event.payload,
@@ -176,15 +184,19 @@ class AsyncInvoker:
             tenant_id=event.tenant_id,
         )
         try:
-            outcome = await service.invoke(invocation, wait=True)
+            ran = await self._services[event.function].run(invocation, event.qualifier)
         except Exception as exc:  # the emulator's own failure: back to the queue, with backoff
             self._notice(event.function, f"asynchronous invocation {event.request_id}: {exc!r}")
-            return Attempt.SYSTEM_ERROR, None
+            return Attempt.SYSTEM_ERROR, None, None
+        if ran is None:  # its alias or version is gone: it can only fail, as a function error
+            self._notice(event.function, f"{event.function}:{event.qualifier} not found")
+            return Attempt.FUNCTION_ERROR, None, None
+        outcome, version = ran
         if isinstance(outcome, Throttled):
-            return Attempt.THROTTLED, None
+            return Attempt.THROTTLED, None, version
         if outcome.kind is OutcomeKind.SHUTDOWN or self.closing:
             return None
-        return (Attempt.FUNCTION_ERROR if outcome.failed else Attempt.SUCCEEDED), outcome
+        return (Attempt.FUNCTION_ERROR if outcome.failed else Attempt.SUCCEEDED), outcome, version
 
     def _retrying(self, event: QueuedEvent, attempt: Attempt, delay: float, retries: int) -> None:
         if attempt is Attempt.FUNCTION_ERROR:
@@ -195,13 +207,17 @@ class AsyncInvoker:
         self._notice(event.function, text)
 
     async def _end(
-        self, event: QueuedEvent, ended: Ended, outcome: Outcome | None, where: Destinations
+        self,
+        event: QueuedEvent,
+        ended: Ended,
+        outcome: Outcome | None,
+        where: Destinations,
+        version: str,
     ) -> None:
         """Send the record (and the DLQ message), then take the event off the queue."""
         condition = ended.condition
         if condition is not Condition.SUCCESS:
             self.counters["AsyncEventsDropped"] += 1
-        version = self._services[event.function].function.version
         arn = where.for_condition(condition)
         if arn is not None:
             document = record(

@@ -77,6 +77,9 @@ class Limits:
     max_concurrency: int = 1
     init_limit_s: float = 10.0  # on-demand init, as Lambda limits it
     response_limit: int = RESPONSE_LIMIT
+    # Initialised ahead of any invocation (provisioned concurrency): no REPORT of its
+    # carries an Init Duration, as none of its invocations waited for the init.
+    provisioned: bool = False
 
 
 class Lifecycle:
@@ -90,7 +93,7 @@ class Lifecycle:
         self._clock = clock
         self._started = clock.monotonic()
         self.init_ms: float | None = None
-        self._init_reported = False
+        self._init_reported = limits.provisioned
         self.retired = False
         self._killed = False
         self._start_error: str | None = None

@@ -10,17 +10,27 @@ in line; an asynchronous event always waits in line. Waiting callers get slots
 in arrival order as they free up: nothing is polled.
 
 An environment has one slot, or several in the multi-concurrency mode of Lambda
-Managed Instances. Reserved concurrency ("Configuring reserved concurrency",
-configuration-concurrency.html) caps the invocations in flight at once
-across all environments; 0 throttles every one.
+Managed Instances. The limits shared with other placements are the gate's,
+which the owner of every placement sums: a function's reserved concurrency
+("Configuring reserved concurrency", configuration-concurrency.html) across
+its versions, or the account's unreserved concurrency across the functions
+without a reservation. Provisioned environments
+("Configuring provisioned concurrency", provisioned-concurrency.html) serve
+first and hold their slots of the limit; invocations beyond them spill over
+to on-demand ones.
 """
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Granted", "Placement", "Queued", "Throttled"]
+__all__ = ["ACCOUNT_LIMIT", "RESERVED_LIMIT", "Gate", "Granted", "Placement", "Queued", "Throttled"]
+
+# The Reason of a 429 (API_Invoke.html, TooManyRequestsException).
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 
 
 @dataclass(frozen=True)
@@ -38,34 +48,49 @@ class Queued:
 
 @dataclass(frozen=True)
 class Throttled:
-    """At the function's concurrency limit (``reserved``: its reserved concurrency's)."""
+    """At a concurrency limit: ``reason`` says whose (the function's reservation, or
+    the account's concurrency, of which the emulator's per-function cap is a part)."""
 
     limit: int
-    reserved: bool = False
+    reason: str = ACCOUNT_LIMIT
+
+
+# Whether one more invocation may start beyond what is provisioned, across every
+# placement sharing a limit: None, or the Throttled answer (its owner sums them).
+Gate = Callable[[], "Throttled | None"]
+
+
+def _open() -> Throttled | None:
+    return None
 
 
 class Placement:
-    """The environments of one function, by id, and how many of their slots are taken."""
+    """The environments of one version, by id, and how many of their slots are taken.
 
-    def __init__(self, capacity: int, slots: int = 1) -> None:
-        self.capacity = capacity  # environments at most
+    Provisioned environments (provisioned concurrency) are started ahead, serve
+    first, are never shut down for being idle, and hold their slots against the
+    shared limit whether busy or not; on-demand ones start as needed, up to
+    ``capacity``, while the gate lets them.
+    """
+
+    def __init__(self, capacity: int, slots: int = 1, gate: Gate = _open) -> None:
+        self.capacity = capacity  # on-demand environments at most
         self.slots = slots  # invocations at once per environment
+        self.gate = gate
         self._load: dict[int, int] = {}
         self._idle_since: dict[int, float] = {}
         self._recent: list[int] = []  # least recently used first
+        self._provisioned: set[int] = set()
+        self._draining: dict[int, int] = {}  # out of service: invocations still in flight
         self._line: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._next_id = 1
-        self.reserved: int | None = None  # ReservedConcurrentExecutions, if set
 
     @property
-    def limit(self) -> int:
-        room = self.capacity * self.slots
-        return room if self.reserved is None else min(room, self.reserved)
-
-    def reserve(self, reserved: int | None) -> list[tuple[int, Granted]]:
-        """Set (or with None remove) the reserved concurrency; the grants a higher one makes."""
-        self.reserved = reserved
-        return self._serve_line()
+    def held(self) -> int:
+        """What this placement holds of the shared limit: the invocations in flight on
+        demand (draining ones too) and every slot of its provisioned environments."""
+        on_demand = sum(n for env, n in self._load.items() if env not in self._provisioned)
+        return on_demand + sum(self._draining.values()) + self.slots * len(self._provisioned)
 
     def request(self, waiter: int, wait: bool) -> Granted | Queued | Throttled:
         """A slot for ``waiter`` now, a place in line (when ``wait``), or throttled."""
@@ -76,7 +101,11 @@ class Placement:
         if wait:
             self._line[waiter] = None
             return Queued()
-        return Throttled(self.limit, self.reserved is not None and self.limit == self.reserved)
+        return self.throttled()
+
+    def throttled(self) -> Throttled:
+        """The answer to a caller that may not wait: whose limit it is at."""
+        return self.gate() or Throttled(self.slots * (self.capacity + len(self._provisioned)))
 
     def cancel(self, waiter: int) -> None:
         """A waiter leaves the line (its caller gave up)."""
@@ -84,29 +113,55 @@ class Placement:
 
     def release(self, environment: int, now: float) -> list[tuple[int, Granted]]:
         """A slot of ``environment`` is free: the grants it makes to waiters in line."""
-        if self._load.get(environment, 0) > 0:
+        if environment in self._draining:
+            self._draining[environment] -= 1
+        elif self._load.get(environment, 0) > 0:
             self._load[environment] -= 1
             self._recent.remove(environment)
             self._recent.append(environment)
-            if not self._load[environment]:
+            if not self._load[environment] and environment not in self._provisioned:
                 self._idle_since[environment] = now
-        return self._serve_line()
+        return self.serve()
 
     def retire(self, environment: int) -> list[tuple[int, Granted]]:
         """The environment is gone (shut down, timed out, crashed): its slots with it."""
+        self._draining.pop(environment, None)
+        self._provisioned.discard(environment)
         if self._load.pop(environment, None) is not None:
             self._recent.remove(environment)
             self._idle_since.pop(environment, None)
-        return self._serve_line()
+        return self.serve()
 
     def drain(self, environment: int) -> int:
-        """Take ``environment`` out of service (its configuration is old): no new
-        invocation goes there. Its invocations in flight, which go on, are returned."""
+        """Take ``environment`` out of service (its configuration is old, or it is no
+        longer provisioned): no new invocation goes there. Its invocations in flight,
+        which go on, are returned; :meth:`in_flight` counts them down."""
         load = self._load.pop(environment, 0)
         if environment in self._recent:
             self._recent.remove(environment)
         self._idle_since.pop(environment, None)
+        self._provisioned.discard(environment)
+        if load:
+            self._draining[environment] = load
         return load
+
+    def in_flight(self, environment: int) -> int:
+        """The invocations still running in a drained environment."""
+        return self._draining.get(environment, 0)
+
+    def provision(self, count: int) -> list[int]:
+        """``count`` new provisioned environments, to be started now, by id."""
+        made = []
+        for _ in range(count):
+            environment = self._new()
+            self._provisioned.add(environment)
+            made.append(environment)
+        return made
+
+    @property
+    def provisioned(self) -> list[int]:
+        """The provisioned environments in service, by id."""
+        return sorted(self._provisioned)
 
     @property
     def environments(self) -> list[int]:
@@ -114,30 +169,11 @@ class Placement:
         return list(self._load)
 
     def idle(self, now: float, idle_s: float) -> list[int]:
-        """The environments idle for ``idle_s`` or more, to be shut down."""
+        """The on-demand environments idle for ``idle_s`` or more, to be shut down."""
         return [env for env, since in self._idle_since.items() if now - since >= idle_s]
 
-    def _grant(self) -> Granted | None:
-        if self.reserved is not None and sum(self._load.values()) >= self.reserved:
-            return None
-        for environment in reversed(self._recent):
-            if self._load[environment] < self.slots:
-                self._take(environment)
-                return Granted(environment, False)
-        if len(self._load) >= self.capacity:
-            return None
-        environment = self._next_id
-        self._next_id += 1
-        self._load[environment] = 0
-        self._recent.append(environment)  # its other slots, if any, are free at once
-        self._take(environment)
-        return Granted(environment, True)
-
-    def _take(self, environment: int) -> None:
-        self._load[environment] += 1
-        self._idle_since.pop(environment, None)
-
-    def _serve_line(self) -> list[tuple[int, Granted]]:
+    def serve(self) -> list[tuple[int, Granted]]:
+        """The grants to waiters in line that the room there is now makes."""
         grants: list[tuple[int, Granted]] = []
         while self._line:
             granted = self._grant()
@@ -146,3 +182,29 @@ class Placement:
             waiter, _ = self._line.popitem(last=False)
             grants.append((waiter, granted))
         return grants
+
+    def _grant(self) -> Granted | None:
+        warmest = list(reversed(self._recent))
+        for environment in sorted(warmest, key=lambda env: env not in self._provisioned):
+            if self._load[environment] < self.slots and (
+                environment in self._provisioned or self.gate() is None
+            ):
+                self._take(environment)
+                return Granted(environment, False)
+        on_demand = len(self._load) - len(self._provisioned)
+        if on_demand >= self.capacity or self.gate() is not None:
+            return None
+        environment = self._new()
+        self._take(environment)
+        return Granted(environment, True)
+
+    def _new(self) -> int:
+        environment = self._next_id
+        self._next_id += 1
+        self._load[environment] = 0
+        self._recent.append(environment)  # its other slots, if any, are free at once
+        return environment
+
+    def _take(self, environment: int) -> None:
+        self._load[environment] += 1
+        self._idle_since.pop(environment, None)

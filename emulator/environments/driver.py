@@ -48,7 +48,7 @@ from emulator.http import BodyTooLarge, ConnectionInfo, HttpServer, Request, Res
 from emulator.http import Limits as HttpLimits
 from emulator.protocols import runtime_api as api
 
-__all__ = ["EnvironmentDriver", "Host"]
+__all__ = ["EnvironmentDriver", "Host", "provisioned_init_limit"]
 
 # Memory is sampled this often while the environment serves, less often while idle.
 _BUSY_SAMPLE_S = 0.05
@@ -56,6 +56,13 @@ _IDLE_SAMPLE_S = 0.5
 _INIT_ERROR_LIMIT = 6 * 1024 * 1024
 # The Runtime API's HTTP timeouts end this long after the lifecycle's own would.
 _SLACK_S = 10.0
+
+
+def provisioned_init_limit(function: FunctionConfig) -> float:
+    """ "The 10-second timeout doesn't apply to functions that use provisioned concurrency
+    [...] the time limit is 130 seconds or the configured function timeout (maximum 900
+    seconds), whichever is higher" ("Init phase", lambda-runtime-environment.html)."""
+    return max(130.0, function.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class EnvironmentDriver:
         *,
         on_free: Callable[[int], None],
         on_gone: Callable[[int], None],
+        provisioned: bool = False,
     ) -> None:
         self.id = env_id
         self.function = function
@@ -93,7 +101,14 @@ class EnvironmentDriver:
         self._bus = host.bus
         self._on_free = on_free
         self._on_gone = on_gone
-        limits = Limits(function.timeout_s, function.memory_mb, function.max_concurrency)
+        self.provisioned = provisioned
+        limits = Limits(
+            function.timeout_s,
+            function.memory_mb,
+            function.max_concurrency,
+            init_limit_s=provisioned_init_limit(function) if provisioned else 10.0,
+            provisioned=provisioned,
+        )
         where = Where(function.name, function.version, env_id)
         self.core = Lifecycle(where, limits, host.clock)
         self._server = HttpServer(self._route, limits=_patient(function), accept=self._accept)
@@ -109,6 +124,7 @@ class EnvironmentDriver:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped: asyncio.Task[None] | None = None
         self._start_done = asyncio.Event()
+        self._ready = asyncio.Event()  # its init ended, or it is gone
 
     @property
     def alive(self) -> bool:
@@ -117,6 +133,11 @@ class EnvironmentDriver:
     @property
     def returning(self) -> bool:
         return self.core.returning
+
+    async def ready(self) -> bool:
+        """Wait until its init has ended: whether it did (else the environment is gone)."""
+        await self._ready.wait()
+        return self.alive
 
     async def start(self) -> None:
         """Serve the Runtime API and start the runtime; one that cannot be started fails
@@ -135,6 +156,8 @@ class EnvironmentDriver:
         address = self._server.address
         host = self._host
         env = lambda_environment(self.function, address, host.environ, when, host.credentials)
+        if self.provisioned:
+            env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,
@@ -223,6 +246,7 @@ class EnvironmentDriver:
         self._apply(self.core.timer_fired(key))
 
     def _retire(self) -> None:
+        self._ready.set()
         self._on_gone(self.id)
         self._stopped = asyncio.ensure_future(self._stop())
 
@@ -321,6 +345,7 @@ class EnvironmentDriver:
         if initializing and self._process is not None:
             # Init is done: the runtime's memory now, in case it dies before the next sample.
             self._apply(self.core.memory(*self._process.memory_mb()))
+            self._ready.set()
         # A runtime that went (a worker killed while it waited) is never handed an event.
         request.when_peer_gone(lambda: self._peer_left(waiter, future))
         try:

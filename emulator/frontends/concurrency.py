@@ -14,12 +14,11 @@ new invocations at once; those in flight finish.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from emulator.config import UNRESERVED_MINIMUM
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
-from emulator.functions.service import FunctionService
+from emulator.functions.registry import Account, Function
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
@@ -31,11 +30,10 @@ _LIMITS = {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000, "CodeSiz
 
 
 class ConcurrencyFrontend:
-    """The concurrency operations over the functions' services."""
+    """The concurrency operations over the account's functions."""
 
-    def __init__(self, services: Mapping[str, FunctionService], account_limit: int) -> None:
-        self._services = services
-        self._account = account_limit
+    def __init__(self, account: Account) -> None:
+        self._account = account
 
     @property
     def routes(self) -> list[Route]:
@@ -47,7 +45,7 @@ class ConcurrencyFrontend:
         ]
 
     async def put(self, request: Request, match: re.Match[str]) -> Response:
-        service = self._service(match)
+        function = self._function(match)
         wanted = (await read_json(request)).get("ReservedConcurrentExecutions")
         if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 0:
             raise ApiError(
@@ -56,38 +54,45 @@ class ConcurrencyFrontend:
                 f"1 validation error detected: Value '{wanted}' at 'reservedConcurrentExecutions'"
                 " failed to satisfy constraint: Member must have value greater than or equal to 0",
             )
-        others = self._reserved(but=service.function.name)
-        if self._account - others - wanted < UNRESERVED_MINIMUM:
+        if wanted < function.provisioned_total:
+            raise ApiError(
+                400,
+                "InvalidParameterValueException",
+                f"ReservedConcurrentExecutions {wanted} is less than the function's provisioned "
+                f"concurrency of {function.provisioned_total}",
+            )
+        others = self._account.reserved(but=function.name)
+        if self._account.concurrency - others - wanted < UNRESERVED_MINIMUM:
             raise ApiError(
                 400,
                 "InvalidParameterValueException",
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_MINIMUM}].",
             )
-        service.reserve(wanted)
+        function.reserve(wanted)
         return ok({"ReservedConcurrentExecutions": wanted})
 
     async def get(self, request: Request, match: re.Match[str]) -> Response:
-        reserved = self._service(match).reserved
+        reserved = self._function(match).reserved
         return ok({} if reserved is None else {"ReservedConcurrentExecutions": reserved})
 
     async def delete(self, request: Request, match: re.Match[str]) -> Response:
-        self._service(match).reserve(None)
+        self._function(match).reserve(None)
         return ok(None, 204)
 
     async def account(self, request: Request, match: re.Match[str]) -> Response:
         limit = {
             **_LIMITS,
-            "ConcurrentExecutions": self._account,
-            "UnreservedConcurrentExecutions": self._account - self._reserved(),
+            "ConcurrentExecutions": self._account.concurrency,
+            "UnreservedConcurrentExecutions": self._account.concurrency - self._account.reserved(),
         }
-        usage = {"TotalCodeSize": 0, "FunctionCount": len(self._services)}
+        usage = {"TotalCodeSize": 0, "FunctionCount": len(self._account.functions)}
         return ok({"AccountLimit": limit, "AccountUsage": usage})
 
-    def _service(self, match: re.Match[str]) -> FunctionService:
+    def _function(self, match: re.Match[str]) -> Function:
         name, qualifier = function_name(match["FunctionName"], None)
-        service = self._services.get(name)
-        if service is None:
+        function = self._account.functions.get(name)
+        if function is None:
             raise not_found(name, qualifier)
         if qualifier is not None:  # reserved concurrency is the function's, not a version's
             raise ApiError(
@@ -95,7 +100,4 @@ class ConcurrencyFrontend:
                 "InvalidParameterValueException",
                 "This operation is not supported on a qualified function ARN",
             )
-        return service
-
-    def _reserved(self, but: str | None = None) -> int:
-        return sum(service.reserved or 0 for name, service in self._services.items() if name != but)
+        return function

@@ -13,40 +13,34 @@ custom runtime (``provided.al2023``) and are kept in memory.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import os
 import re
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from emulator.config import FunctionConfig, bootstrap_command
+from emulator.core.routing import LATEST
 from emulator.errors import ApiError, ConfigError
 from emulator.frontends.control import Route, ok, read_json
-from emulator.functions.service import FunctionService
-from emulator.functions.watch import Snapshot, snapshot
+from emulator.functions.registry import Function
+from emulator.functions.revision import DEFAULT_ROLE, Facts
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
-__all__ = ["FunctionsFrontend"]
+__all__ = ["FunctionsFrontend", "configuration", "page", "whole"]
 
 _PATH = "/2015-03-31/functions"
-_ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 _MAX_ITEMS = 50
 _DLQ = re.compile(r"^(arn:aws[a-zA-Z0-9-]*:(sqs|sns):[a-z0-9-]+:\d{12}:.+)?$")
 
 
 class FunctionsFrontend:
-    """The four operations over the functions' services."""
+    """The four operations over the functions."""
 
-    def __init__(self, services: Mapping[str, FunctionService], now: Callable[[], float]) -> None:
-        self._services = services
+    def __init__(self, functions: Mapping[str, Function], now: Callable[[], float]) -> None:
+        self._functions = functions
         self._now = now
-        started = now()
-        self._revisions = {name: _Revision(started) for name in services}
 
     @property
     def routes(self) -> list[Route]:
@@ -58,32 +52,29 @@ class FunctionsFrontend:
         ]
 
     async def list(self, request: Request, match: re.Match[str]) -> Response:
-        names = sorted(self._services)
-        start = _whole(request.query.get("Marker", "0"))
-        size = min(_whole(request.query.get("MaxItems", str(_MAX_ITEMS))), _MAX_ITEMS)
-        page: dict[str, Any] = {
-            "Functions": [self._document(name) for name in names[start : start + size]]
-        }
-        if start + size < len(names):
-            page["NextMarker"] = str(start + size)
-        return ok(page)
+        functions = [self._functions[name] for name in sorted(self._functions)]
+        documents = [_latest(function) for function in functions]
+        return ok(page(request, documents, "Functions"))
 
     async def get(self, request: Request, match: re.Match[str]) -> Response:
-        service = self._service(request, match)
-        name = service.function.name
-        code = {"RepositoryType": "Local", "Location": f"file://{service.function.code_dir}"}
-        document: dict[str, Any] = {"Configuration": self._document(name), "Code": code}
-        if service.reserved is not None:
-            document["Concurrency"] = {"ReservedConcurrentExecutions": service.reserved}
+        function, config, facts = self._version(request, match)
+        code = {"RepositoryType": "Local", "Location": f"file://{config.code_dir}"}
+        document: dict[str, Any] = {"Configuration": configuration(config, facts), "Code": code}
+        if function.reserved is not None:
+            document["Concurrency"] = {"ReservedConcurrentExecutions": function.reserved}
         return ok(document)
 
     async def configuration(self, request: Request, match: re.Match[str]) -> Response:
-        return ok(self._document(self._service(request, match).function.name))
+        _, config, facts = self._version(request, match)
+        return ok(configuration(config, facts))
 
     async def update(self, request: Request, match: re.Match[str]) -> Response:
-        service = self._service(request, match)
+        name, qualifier = function_name(match["FunctionName"], request.query.get("Qualifier"))
+        function = self._functions.get(name)
+        if function is None or qualifier not in (None, LATEST):
+            raise not_found(name, qualifier)
         fields = await read_json(request)
-        revision = self._revisions[service.function.name]
+        revision = function.revision
         wanted = fields.get("RevisionId")
         if wanted is not None and wanted != revision.id:
             raise ApiError(
@@ -92,85 +83,75 @@ class FunctionsFrontend:
                 "The Revision Id provided does not match the latest Revision Id. Call the "
                 "GetFunction/GetAlias API to retrieve the latest Revision Id",
             )
-        updated, extra = _updated(service.function, fields)
+        updated, extra = _updated(function.config, fields)
         try:
-            service.reconfigure(updated)
+            function.latest.reconfigure(updated)
         except ConfigError as exc:
             raise ApiError(400, "InvalidParameterValueException", exc.message) from None
         revision.changed(self._now(), extra)
-        return ok(self._document(updated.name))
+        return ok(_latest(function))
 
-    def _service(self, request: Request, match: re.Match[str]) -> FunctionService:
+    def _version(
+        self, request: Request, match: re.Match[str]
+    ) -> tuple[Function, FunctionConfig, Facts]:
+        """The function, and the configuration and facts of the version asked for
+        (an alias: the version it points to)."""
         name, qualifier = function_name(match["FunctionName"], request.query.get("Qualifier"))
-        service = self._services.get(name)
-        if service is None or qualifier not in (None, service.function.version):
-            raise not_found(name, qualifier)
-        return service
-
-    def _document(self, name: str) -> dict[str, Any]:
-        function = self._services[name].function
-        revision = self._revisions[name]
-        document: dict[str, Any] = {
-            "FunctionName": function.name,
-            "FunctionArn": function.arn,
-            "Runtime": "provided.al2023",
-            "Role": revision.extra.get("Role", _ROLE),
-            "Handler": function.handler,
-            "CodeSize": revision.code_size(function.code_dir),
-            "Description": revision.extra.get("Description", ""),
-            "Timeout": int(function.timeout_s),
-            "MemorySize": function.memory_mb,
-            "LastModified": _iso(revision.modified),
-            "CodeSha256": revision.code_sha256(function.code_dir),
-            "Version": function.version,
-            "Environment": {"Variables": dict(function.environment)},
-            "TracingConfig": {"Mode": "PassThrough"},
-            "RevisionId": revision.id,
-            "Layers": [],
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
-            "PackageType": "Zip",
-            "Architectures": ["x86_64"],
-            "EphemeralStorage": {"Size": 512},
-            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
-        }
-        if function.dead_letter:
-            document["DeadLetterConfig"] = {"TargetArn": function.dead_letter}
-        return document
+        function = self._functions.get(name)
+        if function is not None:
+            if qualifier in (None, LATEST):
+                return function, function.config, function.revision.facts(function.config.code_dir)
+            alias = function.aliases.get(qualifier)
+            published = function.versions.get(alias.version if alias else qualifier)
+            if published is not None:
+                return function, published[0].function, published[1]
+        raise not_found(name, qualifier)
 
 
-class _Revision:
-    """A function's RevisionId, LastModified, the fields kept only to be shown, its code's hash."""
+def _latest(function: Function) -> dict[str, Any]:
+    return configuration(function.config, function.revision.facts(function.config.code_dir))
 
-    def __init__(self, modified: float) -> None:
-        self.id = str(uuid.uuid4())
-        self.modified = modified
-        self.extra: dict[str, str] = {}
-        self._code: tuple[Snapshot, int, str] | None = None  # (the files, size, sha256)
 
-    def changed(self, now: float, extra: Mapping[str, str]) -> None:
-        self.id = str(uuid.uuid4())
-        self.modified = now
-        self.extra.update(extra)
+def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
+    """A version's FunctionConfiguration document, as GetFunctionConfiguration answers."""
+    arn = function.arn if function.version == LATEST else f"{function.arn}:{function.version}"
+    document: dict[str, Any] = {
+        "FunctionName": function.name,
+        "FunctionArn": arn,
+        "Runtime": "provided.al2023",
+        "Role": facts.extra.get("Role", DEFAULT_ROLE),
+        "Handler": function.handler,
+        "CodeSize": facts.code_size,
+        "Description": facts.extra.get("Description", ""),
+        "Timeout": int(function.timeout_s),
+        "MemorySize": function.memory_mb,
+        "LastModified": _iso(facts.modified),
+        "CodeSha256": facts.code_sha256,
+        "Version": function.version,
+        "Environment": {"Variables": dict(function.environment)},
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": facts.revision_id,
+        "Layers": [],
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": ["x86_64"],
+        "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
+    }
+    if function.dead_letter:
+        document["DeadLetterConfig"] = {"TargetArn": function.dead_letter}
+    return document
 
-    def code_size(self, folder: str) -> int:
-        return self._hashed(folder)[1]
 
-    def code_sha256(self, folder: str) -> str:
-        return self._hashed(folder)[2]
-
-    def _hashed(self, folder: str) -> tuple[Snapshot, int, str]:
-        """Read again only when a file was added, changed or removed since the last time."""
-        files = snapshot(folder)
-        if self._code is None or self._code[0] != files:
-            digest, size = hashlib.sha256(), 0
-            for name in files:
-                with open(os.path.join(folder, name), "rb") as code:
-                    data = code.read()
-                digest.update(name.encode() + b"\0" + data)
-                size += len(data)
-            self._code = (files, size, base64.b64encode(digest.digest()).decode())
-        return self._code
+def page(request: Request, items: Sequence[Any], key: str) -> dict[str, Any]:
+    """One page of a List operation: ``Marker`` (where it starts) and ``MaxItems``."""
+    start = whole(request.query.get("Marker", "0"))
+    size = min(whole(request.query.get("MaxItems", str(_MAX_ITEMS))), _MAX_ITEMS)
+    answer: dict[str, Any] = {key: list(items[start : start + size])}
+    if start + size < len(items):
+        answer["NextMarker"] = str(start + size)
+    return answer
 
 
 def _updated(
@@ -224,7 +205,7 @@ def _within(value: Any, member: str, low: int, high: int) -> int:
     return value
 
 
-def _whole(text: str) -> int:
+def whole(text: str) -> int:
     if not text.isdecimal():
         raise ApiError(400, "InvalidParameterValueException", f"{text!r} is not a whole number")
     return int(text)

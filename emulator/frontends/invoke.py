@@ -20,6 +20,7 @@ from emulator.core.placement import Throttled
 from emulator.environments.relay import StreamRelay
 from emulator.errors import ApiError
 from emulator.frontends.streams import Result, buffered_frames, relayed_frames
+from emulator.functions.registry import Function, Target
 from emulator.functions.service import FunctionService
 from emulator.http import BodyTooLarge, Request, Response, json_response
 from emulator.observe.logs import Tails
@@ -34,13 +35,13 @@ class InvokeFrontend:
 
     def __init__(
         self,
-        services: Mapping[str, FunctionService],
+        functions: Mapping[str, Function],
         tails: Tails,
         ids: Ids,
         clock: Clock,
         queue: AsyncInvoker,
     ) -> None:
-        self._services = services
+        self._functions = functions
         self._queue = queue
         self._tails = tails
         self._ids = ids
@@ -68,23 +69,26 @@ class InvokeFrontend:
 
     async def _invoke(self, request: Request, request_id: str) -> Response:
         wanted = invoke_api.parse(request.method, request.path, request.query, request.headers)
-        service = self._service(wanted)
+        function, target = self._target(wanted)
         try:
             body = await request.read(wanted.limit)
         except BodyTooLarge:
             raise invoke_api.too_large(wanted.limit) from None
         payload = invoke_api.payload(body)
-        version = service.function.version
-        common = [("X-Amzn-RequestId", request_id), ("X-Amz-Executed-Version", version)]
+        common = [("X-Amzn-RequestId", request_id)]
+        if wanted.invocation_type is not InvocationType.EVENT or wanted.qualifier == target.version:
+            # An event through an alias: its version is drawn when it runs, not now.
+            common.append(("X-Amz-Executed-Version", target.version))
         if wanted.invocation_type is InvocationType.DRY_RUN:
             return Response(204, common)
         if self.closing:
             raise _shutting_down()
-        invocation = self._invocation(wanted, request_id, payload, service)
+        invocation = self._invocation(wanted, request_id, payload, function)
         if wanted.invocation_type is InvocationType.EVENT:
             # Queued durably before the 202 ("Asynchronous invocation", invocation-async.html).
-            await self._queue.accept(invocation, service.function.name, wanted.qualifier)
+            await self._queue.accept(invocation, function.name, wanted.qualifier)
             return Response(202, common)
+        service = target.service
         if wanted.streaming:
             return await self._streamed(service, invocation, common)
         # Shielded: a caller that hangs up never leaves an environment wedged.
@@ -116,19 +120,18 @@ class InvokeFrontend:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _service(self, wanted: InvokeRequest) -> FunctionService:
-        service = self._services.get(wanted.name)
-        if service is None:
-            raise invoke_api.not_found(wanted.name, None)
-        if wanted.qualifier not in (None, service.function.version):
-            # No versions or aliases are published here: only $LATEST exists.
+    def _target(self, wanted: InvokeRequest) -> tuple[Function, Target]:
+        """The function and the version a request runs; an alias draws it now."""
+        function = self._functions.get(wanted.name)
+        target = None if function is None else function.resolve(wanted.qualifier)
+        if function is None or target is None:
             raise invoke_api.not_found(wanted.name, wanted.qualifier)
-        return service
+        return function, target
 
     def _invocation(
-        self, wanted: InvokeRequest, request_id: str, payload: bytes, service: FunctionService
+        self, wanted: InvokeRequest, request_id: str, payload: bytes, function: Function
     ) -> Invocation:
-        arn = service.function.arn
+        arn = function.config.arn
         if wanted.qualifier is not None:
             arn = f"{arn}:{wanted.qualifier}"  # the ARN the caller used
         return Invocation(
@@ -168,11 +171,7 @@ class InvokeFrontend:
 def _refuse(outcome: Outcome | Throttled) -> Outcome:
     """The outcome, unless it is one Lambda answers with an API error."""
     if isinstance(outcome, Throttled):
-        raise ApiError(
-            429,
-            "TooManyRequestsException",
-            f"Rate Exceeded. The function is at its concurrency limit of {outcome.limit}",
-        )
+        raise invoke_api.throttled(outcome)
     if outcome.kind is OutcomeKind.SHUTDOWN:
         raise _shutting_down()
     return outcome

@@ -23,7 +23,7 @@ from emulator.core.invocation import Ids, Invocation, Outcome, OutcomeKind
 from emulator.core.lifecycle import Clock
 from emulator.core.placement import Throttled
 from emulator.environments.relay import StreamRelay
-from emulator.functions.service import FunctionService
+from emulator.functions.registry import Function
 from emulator.http import BodyTooLarge, Request, Response, json_response
 from emulator.protocols import function_url
 from emulator.protocols.function_url import HttpAnswer, Prelude, PreludeError, PreludeReader
@@ -45,14 +45,14 @@ class UrlFrontend:
     """Serves one function's URL."""
 
     def __init__(
-        self, service: FunctionService, url: UrlConfig, ids: Ids, clock: Clock, bus: EventBus
+        self, function: Function, url: UrlConfig, ids: Ids, clock: Clock, bus: EventBus
     ) -> None:
-        self._service = service
+        self._function = function
         self._bus = bus
         self._url = url
         self._ids = ids
         self._clock = clock
-        self._id = url_id(service.function)
+        self._id = url_id(function.config)
         self._background: set[asyncio.Task[Any]] = set()
         self.closing = False
 
@@ -65,9 +65,14 @@ class UrlFrontend:
             return json_response(413, b'{"Message":"Request Entity Too Large"}', common)
         if self.closing:
             return json_response(503, b'{"Message":"Service Unavailable"}', common)
+        # A URL of an alias runs the version it points to now ("Creating and managing
+        # Lambda function URLs": a URL is of $LATEST or of an alias).
+        target = self._function.resolve(self._url.qualifier)
+        if target is None:
+            return json_response(404, b'{"Message":"Function not found"}', common)
         invocation = self._invocation(request, body, request_id)
         relay = StreamRelay() if self._url.streaming else None
-        run = asyncio.ensure_future(self._service.invoke(invocation, relay=relay))
+        run = asyncio.ensure_future(target.service.invoke(invocation, relay=relay))
         self._background.add(run)
         run.add_done_callback(self._background.discard)
         if relay is None:
@@ -81,7 +86,7 @@ class UrlFrontend:
     def _invocation(self, request: Request, body: bytes, request_id: str) -> Invocation:
         now = self._clock.time()
         trace_id = self._ids.trace_id(now)
-        region = self._service.function.region
+        region = self._function.config.region
         context = function_url.UrlContext(
             _ACCOUNT, self._id, region, request_id, int(now * 1000), trace_id
         )
@@ -92,9 +97,11 @@ class UrlFrontend:
             body,
             request.peer[0] if request.peer else "127.0.0.1",
         )
-        return Invocation(
-            request_id, function_url.url_event(wanted, context), trace_id, self._ids.request_id()
-        )
+        arn = self._function.config.arn
+        if self._url.qualifier is not None:
+            arn = f"{arn}:{self._url.qualifier}"
+        event = function_url.url_event(wanted, context)
+        return Invocation(request_id, event, trace_id, self._ids.request_id(), function_arn=arn)
 
     async def _streamed(
         self, relay: StreamRelay, run: asyncio.Future[Outcome | Throttled], request_id: str
@@ -139,7 +146,7 @@ class UrlFrontend:
     def _notice(self, outcome: Outcome) -> None:
         error = outcome.body.decode("utf-8", "replace")[:500]
         text = f"function URL: the response stream ended early with an error: {error}"
-        self._bus.emit(Notice(self._service.function.name, text))
+        self._bus.emit(Notice(self._function.name, text))
 
 
 def _relaying(

@@ -12,22 +12,51 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 from emulator.config import FunctionConfig
 from emulator.core.events import Notice
 from emulator.core.failures import shutting_down
 from emulator.core.invocation import Invocation, Outcome
-from emulator.core.placement import Granted, Placement, Throttled
+from emulator.core.placement import Gate, Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
 from emulator.environments.relay import StreamRelay
 
-__all__ = ["FunctionService", "LiveConfigs"]
+__all__ = ["FunctionService", "LiveConfigs", "Provisioned"]
 
 _REAP_EVERY_S = 1.0
 # How long a synchronous invoke waits in line for a slot an environment is
 # giving back (its runtime answered and is about to ask for more) before a 429.
 _RETURN_WAIT_S = 1.0
+
+
+def _open() -> Throttled | None:
+    return None
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass
+class Provisioned:
+    """One version's provisioned concurrency: asked for, initialised, why it failed."""
+
+    requested: int
+    ready: int = 0
+    reason: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.reason is not None or self.ready >= self.requested
+
+    @property
+    def status(self) -> str:
+        """As PutProvisionedConcurrencyConfig's document has it."""
+        if self.reason is not None:
+            return "FAILED"
+        return "READY" if self.done else "IN_PROGRESS"
 
 
 class LiveConfigs(Mapping[str, FunctionConfig]):
@@ -50,11 +79,17 @@ class LiveConfigs(Mapping[str, FunctionConfig]):
 class FunctionService:
     """Serves the invocations of one function."""
 
-    def __init__(self, function: FunctionConfig, host: Host) -> None:
+    def __init__(
+        self,
+        function: FunctionConfig,
+        host: Host,
+        gate: Gate = _open,
+        on_freed: Callable[[], None] = _nothing,
+    ) -> None:
         self.function = function
         self._host = host
-        self._placement = Placement(function.concurrency, function.max_concurrency)
-        self._placement.reserve(function.reserved_concurrency)
+        self._placement = Placement(function.concurrency, function.max_concurrency, gate)
+        self._on_freed = on_freed  # room for the other versions' waiters, maybe
         self._envs: dict[int, EnvironmentDriver] = {}
         self._starting: dict[int, asyncio.Task[None]] = {}
         self._line: dict[int, asyncio.Future[Granted | None]] = {}
@@ -62,9 +97,10 @@ class FunctionService:
         self._closing = False
         self._stopping: set[asyncio.Task[None]] = set()  # retired environments going away
         self._reaper: asyncio.Task[None] | None = None
-        # Out-of-service environments still busy: their invocations in flight, and why they go.
-        self._draining: dict[int, tuple[int, str]] = {}
+        # Out-of-service environments still busy, and why they go.
+        self._draining: dict[int, str] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._provisioned = Provisioned(0)
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
@@ -86,13 +122,13 @@ class FunctionService:
                 self._retire_all(f"its code changed ({shown})")
 
     @property
-    def reserved(self) -> int | None:
-        """The reserved concurrency (PutFunctionConcurrency), if any."""
-        return self._placement.reserved
+    def held(self) -> int:
+        """What this version holds of the function's (or the account's) concurrency."""
+        return self._placement.held
 
-    def reserve(self, reserved: int | None) -> None:
-        """Set or remove the reserved concurrency; waiters a higher one lets in are served."""
-        self._grant(self._placement.reserve(reserved))
+    def serve(self) -> None:
+        """Grant waiters in line what room there is now (a shared limit moved)."""
+        self._grant(self._placement.serve())
 
     def reconfigure(self, function: FunctionConfig) -> None:
         """New environments start with ``function``; those of the old configuration are
@@ -103,11 +139,11 @@ class FunctionService:
     def _retire_all(self, why: str) -> None:
         """Every environment out of service: the idle shut down now, the busy once done."""
         for env_id in self._placement.environments:
-            in_flight = self._placement.drain(env_id)
-            if in_flight:
-                self._draining[env_id] = (in_flight, why)
+            if self._placement.drain(env_id):
+                self._draining[env_id] = why
             else:
                 self._retire_old(env_id, why)
+        self._on_freed()
 
     def _retire_old(self, env_id: int, why: str) -> None:
         env = self._envs.get(env_id)
@@ -178,7 +214,7 @@ class FunctionService:
         except asyncio.TimeoutError:
             if future.done() and not future.cancelled():  # granted as the wait ran out
                 return future.result()
-            return Throttled(self._placement.limit)
+            return self._placement.throttled()
         finally:
             self._line.pop(waiter, None)
             self._placement.cancel(waiter)
@@ -188,14 +224,58 @@ class FunctionService:
 
     def _take(self, granted: Granted) -> Granted:
         if granted.new:
-            self._envs[granted.environment] = EnvironmentDriver(
-                granted.environment,
-                self.function,
-                self._host,
-                on_free=self._free,
-                on_gone=self._retire,
-            )
+            self._envs[granted.environment] = self._environment(granted.environment, False)
         return granted
+
+    def _environment(self, env_id: int, provisioned: bool) -> EnvironmentDriver:
+        return EnvironmentDriver(
+            env_id,
+            self.function,
+            self._host,
+            on_free=self._free,
+            on_gone=self._retire,
+            provisioned=provisioned,
+        )
+
+    # -- provisioned concurrency -----------------------------------------------------
+
+    @property
+    def provisioned(self) -> Provisioned:
+        return self._provisioned
+
+    def provision(self, count: int) -> None:
+        """Keep ``count`` environments initialised ahead of any invocation (0: none).
+
+        A new count replaces the environments of the old one: those idle now, the
+        busy ones once their invocations have ended.
+        """
+        if count == self._provisioned.requested:
+            return
+        why = "its provisioned concurrency changed"
+        for env_id in self._placement.provisioned:
+            if self._placement.drain(env_id):
+                self._draining[env_id] = why
+            else:
+                self._retire_old(env_id, why)
+        self._provisioned = Provisioned(count)
+        self._add_provisioned(count)
+        self._on_freed()
+
+    def _add_provisioned(self, count: int) -> None:
+        for env_id in self._placement.provision(count):
+            env = self._envs[env_id] = self._environment(env_id, True)
+            task = asyncio.ensure_future(self._initialised(env, self._provisioned))
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+
+    async def _initialised(self, env: EnvironmentDriver, provisioned: Provisioned) -> None:
+        await self._started(env)
+        if await env.ready():
+            provisioned.ready += 1
+        elif provisioned.reason is None:
+            provisioned.reason = (
+                f"environment {env.id} failed to initialise: see the emulator's output"
+            )
 
     async def _started(self, env: EnvironmentDriver) -> None:
         task = self._starting.get(env.id)
@@ -204,25 +284,34 @@ class FunctionService:
         await asyncio.shield(task)
 
     def _free(self, env_id: int) -> None:
-        if env_id in self._draining:  # out of service: it takes nothing new
-            in_flight, why = self._draining.pop(env_id)
-            if in_flight > 1:
-                self._draining[env_id] = (in_flight - 1, why)
-            else:
-                self._retire_old(env_id, why)
-            return
         self._grant(self._placement.release(env_id, self._host.clock.monotonic()))
+        if env_id in self._draining and not self._placement.in_flight(env_id):
+            self._retire_old(env_id, self._draining.pop(env_id))  # out of service, and done
+        self._on_freed()
 
     def _retire(self, env_id: int) -> None:
         self._draining.pop(env_id, None)
         env = self._envs.pop(env_id, None)
         if env is None:
             return
+        if env_id in self._placement.provisioned:
+            self._replace(env)
         self._starting.pop(env_id, None)
         task = asyncio.ensure_future(env.closed())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
         self._grant(self._placement.retire(env_id))
+        self._on_freed()
+
+    def _replace(self, env: EnvironmentDriver) -> None:
+        """A provisioned environment that went (it crashed, or timed out) is replaced,
+        as Lambda keeps the provisioned count; not one that never got through its init."""
+        provisioned = self._provisioned
+        if self._closing or provisioned.reason is not None or not provisioned.done:
+            return
+        provisioned.ready -= 1
+        self._placement.retire(env.id)
+        self._add_provisioned(1)
 
     def _grant(self, grants: list[tuple[int, Granted]]) -> None:
         for waiter, granted in grants:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from emulator.core.placement import Throttled
 from emulator.errors import ApiError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "not_found",
     "parse",
     "payload",
+    "throttled",
     "too_large",
 ]
 
@@ -137,9 +139,19 @@ def too_large(limit: int) -> ApiError:
 def error_body(error: ApiError) -> bytes:
     """Lambda's error document: ``{"Type": "User", "message": ...}`` (+ ``Reason`` on 429)."""
     body = {"Type": "User" if error.status < 500 else "Service", "message": error.message}
-    if error.status == 429:
-        body["Reason"] = "ReservedFunctionConcurrentInvocationLimitExceeded"
+    if error.reason is not None:
+        body["Reason"] = error.reason
     return json.dumps(body).encode()
+
+
+def throttled(limit: Throttled) -> ApiError:
+    """Lambda's 429 (TooManyRequestsException), its Reason saying whose limit it is."""
+    return ApiError(
+        429,
+        "TooManyRequestsException",
+        f"Rate Exceeded. The function is at its concurrency limit of {limit.limit}",
+        limit.reason,
+    )
 
 
 def function_name(identifier: str, query_qualifier: str | None) -> tuple[str, str | None]:

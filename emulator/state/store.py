@@ -1,4 +1,5 @@
-"""The state directory's database: queued asynchronous events and event invoke configs.
+"""The state directory's database: queued asynchronous events, event invoke configs,
+and the documents of what the control plane made (published versions, aliases).
 
 One SQLite file (``state.db``, standard library ``sqlite3``) in WAL mode with
 ``synchronous=NORMAL``: a committed write is in the write-ahead log before
@@ -16,7 +17,7 @@ import asyncio
 import fcntl
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +51,13 @@ CREATE TABLE IF NOT EXISTS event_invoke_configs (
     qualifier TEXT NOT NULL,
     document TEXT NOT NULL,
     PRIMARY KEY (function, qualifier)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL,
+    function TEXT NOT NULL,
+    key TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (kind, function, key)
 );
 """
 
@@ -174,6 +182,38 @@ class StateStore:
             return cursor.rowcount > 0
 
         return await self._write(delete)
+
+    # -- documents: (kind, function, key) to a JSON object ----------------------------
+
+    async def put_document(
+        self, kind: str, function: str, key: str, document: Mapping[str, Any]
+    ) -> None:
+        text = json.dumps(document)
+        await self._write(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?)", (kind, function, key, text)
+            )
+        )
+
+    async def documents(self, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every document of ``kind``: (function, key, document), in the order written."""
+
+        def read(db: sqlite3.Connection) -> list[tuple[str, str, dict[str, Any]]]:
+            rows = db.execute(
+                "SELECT function, key, document FROM documents WHERE kind = ? ORDER BY rowid",
+                (kind,),
+            )
+            return [(function, key, dict(json.loads(text))) for function, key, text in rows]
+
+        return await self._read(read)
+
+    async def delete_document(self, kind: str, function: str, key: str) -> None:
+        await self._write(
+            lambda db: db.execute(
+                "DELETE FROM documents WHERE kind = ? AND function = ? AND key = ?",
+                (kind, function, key),
+            )
+        )
 
     # -- the thread -------------------------------------------------------------------
 

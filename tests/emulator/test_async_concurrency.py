@@ -88,6 +88,9 @@ def test_n_invocations_are_in_flight_at_once_in_one_process(code: Path) -> None:
     with EmulatorProcess(args, cwd=code) as emulator:
         with ThreadPoolExecutor(N) as pool:
             answers = list(pool.map(lambda tag: invoke(emulator.url, tag), range(N)))
+        # The answers may go out before their environment's output is printed.
+        for answer in answers:
+            emulator.wait_for_report("meet", answer.headers["x-amzn-requestid"])
         lines = emulator.function_lines("meet")
     bodies = [answer.json() for answer in answers]
     assert [body["tag"] for body in bodies] == list(range(N)), bodies

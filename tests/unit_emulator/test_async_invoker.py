@@ -39,17 +39,19 @@ class Script:
     """A function answering each attempt from ``answers``; what it was invoked with."""
 
     def __init__(self, function: FunctionConfig, *answers: Outcome | Throttled | Exception) -> None:
-        self.function = function
+        self.config = function
         self.reserved: int | None = None
         self._answers = list(answers)
         self.seen: list[Invocation] = []
 
-    async def invoke(self, invocation: Invocation, wait: bool = False) -> Outcome | Throttled:
+    async def run(
+        self, invocation: Invocation, qualifier: str | None
+    ) -> tuple[Outcome | Throttled, str] | None:
         self.seen.append(invocation)
         answer = self._answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return answer, qualifier or "$LATEST"
 
 
 class World:
@@ -64,12 +66,12 @@ class World:
         bus = EventBus()
         bus.subscribe(self.events.append)
         self.store = StateStore(None)
-        functions = {script.function.name: script.function}
+        functions = {script.config.name: script.config}
         self.settings = AsyncSettings(self.store, functions)
         self.left: list[QueuedEvent] = []
         self.invoker = AsyncInvoker(
             self.store,
-            {script.function.name: script},
+            {script.config.name: script},
             self.settings,
             clock=self.clock,
             bus=bus,
@@ -91,7 +93,7 @@ class World:
         await self.store.open()
         await self.settings.load(0.0)
         invocation = Invocation("rid", payload, "Root=1-x", "inv")
-        await self.invoker.accept(invocation, self.script.function.name, None)
+        await self.invoker.accept(invocation, self.script.config.name, None)
         await self.invoker.drained()
         await self.invoker.close()
         self.left = await self.store.events()

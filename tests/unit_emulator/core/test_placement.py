@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from emulator.core.placement import Granted, Placement, Queued, Throttled
+from emulator.core.placement import (
+    ACCOUNT_LIMIT,
+    RESERVED_LIMIT,
+    Granted,
+    Placement,
+    Queued,
+    Throttled,
+)
 
 
 def test_the_warmest_environment_with_a_free_slot_serves_first() -> None:
@@ -45,28 +52,90 @@ def test_idle_environments_are_found_by_their_idle_time() -> None:
     assert placement.idle(now=30.0, idle_s=10.0) == []
 
 
-def test_reserved_concurrency_caps_the_invocations_in_flight() -> None:
-    placement = Placement(capacity=10, slots=2)
-    placement.reserve(3)
+class Limit:
+    """A shared limit over placements, as the registry's gate sums them."""
+
+    def __init__(self, limit: int | None, reason: str = RESERVED_LIMIT) -> None:
+        self.limit = limit
+        self.reason = reason
+        self.placements: list[Placement] = []
+
+    def placement(self, capacity: int, slots: int = 1) -> Placement:
+        placement = Placement(capacity, slots, self.gate)
+        self.placements.append(placement)
+        return placement
+
+    def gate(self) -> Throttled | None:
+        if self.limit is None or sum(p.held for p in self.placements) < self.limit:
+            return None
+        return Throttled(self.limit, self.reason)
+
+
+def test_a_shared_limit_caps_the_invocations_in_flight() -> None:
+    limit = Limit(3)
+    placement = limit.placement(capacity=10, slots=2)
     assert [placement.request(n, wait=False) for n in (1, 2, 3)] == [
         Granted(1, True),
         Granted(1, False),
         Granted(2, True),
     ]
-    assert placement.request(4, wait=False) == Throttled(limit=3, reserved=True)
+    assert placement.request(4, wait=False) == Throttled(3, RESERVED_LIMIT)
     assert placement.request(5, wait=True) == Queued()
     assert placement.release(1, now=0.0) == [(5, Granted(1, False))]
 
 
-def test_reserved_zero_throttles_everything_and_raising_it_serves_the_line() -> None:
-    placement = Placement(capacity=2)
-    placement.reserve(0)
-    assert placement.request(1, wait=False) == Throttled(limit=0, reserved=True)
+def test_a_limit_of_zero_throttles_everything_and_raising_it_serves_the_line() -> None:
+    limit = Limit(0)
+    placement = limit.placement(capacity=2)
+    assert placement.request(1, wait=False) == Throttled(0, RESERVED_LIMIT)
     assert placement.request(2, wait=True) == Queued()
-    assert placement.reserve(1) == [(2, Granted(1, True))]
-    assert placement.reserve(None) == []
+    limit.limit = 1
+    assert placement.serve() == [(2, Granted(1, True))]
+    limit.limit = None
+    assert placement.serve() == []
     assert placement.request(3, wait=False) == Granted(2, True)
-    assert placement.request(4, wait=False) == Throttled(limit=2, reserved=False)
+    # At its own capacity: the account's reason, the placement's limit.
+    assert placement.request(4, wait=False) == Throttled(2, ACCOUNT_LIMIT)
+
+
+def test_two_placements_share_one_limit() -> None:
+    limit = Limit(2, ACCOUNT_LIMIT)
+    one, other = limit.placement(capacity=5), limit.placement(capacity=5)
+    assert one.request(1, wait=False) == Granted(1, True)
+    assert other.request(1, wait=False) == Granted(1, True)
+    assert one.request(2, wait=False) == Throttled(2, ACCOUNT_LIMIT)
+    assert one.request(3, wait=True) == Queued()
+    assert other.release(1, now=0.0) == []  # room, but in the other placement's line
+    assert one.serve() == [(3, Granted(2, True))]
+
+
+def test_provisioned_environments_serve_first_then_invocations_spill_over() -> None:
+    limit = Limit(3)
+    placement = limit.placement(capacity=5)
+    assert placement.provision(2) == [1, 2]
+    assert placement.held == 2  # provisioned slots are held, busy or not
+    assert placement.request(9, wait=False) == Granted(2, False)  # no new one started
+    assert placement.request(10, wait=False) == Granted(1, False)
+    assert placement.provisioned == [1, 2]
+    assert placement.request(11, wait=False) == Granted(3, True)  # spill-over, on demand
+    assert placement.held == 3
+    assert placement.request(12, wait=False) == Throttled(3, RESERVED_LIMIT)
+    placement.release(1, now=0.0)
+    placement.release(3, now=0.0)
+    assert placement.request(13, wait=False) == Granted(1, False)  # provisioned first again
+    assert placement.idle(now=1000.0, idle_s=1.0) == [3]  # never a provisioned one
+
+
+def test_a_provisioned_environment_drained_is_no_longer_held() -> None:
+    placement = Placement(capacity=1)
+    placement.provision(1)
+    assert placement.request(1, wait=False) == Granted(1, False)
+    assert placement.drain(1) == 1
+    assert placement.provisioned == []
+    assert placement.held == 1  # its invocation still runs
+    placement.release(1, now=0.0)
+    assert placement.in_flight(1) == 0
+    assert placement.held == 0
 
 
 def test_a_drained_environment_gets_nothing_new_and_frees_its_room() -> None:

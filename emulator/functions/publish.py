@@ -1,0 +1,71 @@
+"""PublishVersion's snapshot: the code directory copied, the configuration written down.
+
+"Lambda function versions" (configuration-versions.html): a version is an
+immutable snapshot of the function's code and configuration. Here its code
+is a copy of the code directory (``__pycache__`` and dot-directories left
+out, as code reload leaves them out) under the state directory, and its
+configuration a JSON document in the state store, so a version outlives the
+emulator that published it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from emulator.config import FunctionConfig
+from emulator.functions.watch import snapshot
+
+__all__ = ["copy_code", "from_document", "same_configuration", "to_document"]
+
+# What a version does not keep: it is not served at a URL of its own, never reloaded,
+# and its asynchronous settings and reservation are the function's.
+_NOT_KEPT = {"url", "event_invoke", "reserved_concurrency", "watch"}
+_FIELDS = {f.name: f for f in dataclasses.fields(FunctionConfig) if f.name not in _NOT_KEPT}
+# What may differ between $LATEST and a version that is the same as it.
+_IDENTITY = {"version", "code_dir"}
+
+
+def to_document(function: FunctionConfig) -> dict[str, Any]:
+    """The configuration as JSON-ready values."""
+    return {name: _plain(getattr(function, name)) for name in _FIELDS}
+
+
+def from_document(document: Mapping[str, Any]) -> FunctionConfig:
+    """The configuration :func:`to_document` wrote (fields it lacks: their defaults)."""
+    values: dict[str, Any] = {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in document.items()
+        if name in _FIELDS
+    }
+    return FunctionConfig(**values)
+
+
+def same_configuration(one: FunctionConfig, other: FunctionConfig) -> bool:
+    """Whether two configurations are the same but for their version and code folder."""
+    return all(
+        getattr(one, name) == getattr(other, name) for name in _FIELDS if name not in _IDENTITY
+    )
+
+
+def copy_code(source: str, target: Path) -> None:
+    """Copy the code directory's files (as :func:`snapshot` lists them) to ``target``,
+    in place of whatever was there (a version of an earlier state, forgotten)."""
+    shutil.rmtree(target, ignore_errors=True)
+    for name in snapshot(source):
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(os.path.join(source, name), destination)
+    target.mkdir(parents=True, exist_ok=True)  # an empty code directory has a version too
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
