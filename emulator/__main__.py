@@ -135,7 +135,10 @@ def _parser() -> argparse.ArgumentParser:
         "--account-concurrency",
         type=int,
         default=1000,
-        help="the account's concurrency, reservations are taken from (default 1000)",
+        help=(
+            "the account's concurrency: functions without a reservation share what is "
+            "not reserved (default 1000)"
+        ),
     )
     parser.add_argument(
         "--async-retry-delays",

@@ -116,7 +116,7 @@ class Emulator:
         self._frontend = InvokeFrontend(self._functions, tails, ids, clock, self._queue)
         self.mappings = MappingService(self._services, self.sqs, ids, clock, self.bus)
         routes: list[Route] = [
-            *EventConfigFrontend(functions, self._settings, clock.time).routes,
+            *EventConfigFrontend(self._functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._account).routes,
             *FunctionsFrontend(self._functions, clock.time).routes,
             *VersionsFrontend(self._functions, self._catalog, clock.time).routes,

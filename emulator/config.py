@@ -145,8 +145,9 @@ class EmulatorConfig:
         names = [f.name for f in self.functions]
         if len(set(names)) != len(names):
             raise ConfigError(f"function names must be unique: {names}")
-        if self.account_concurrency < UNRESERVED_MINIMUM:
-            raise ConfigError(f"the account concurrency must be at least {UNRESERVED_MINIMUM}")
+        # Below 100 (a new account's quota is 10) no function can reserve any of it.
+        if self.account_concurrency < 1:
+            raise ConfigError("the account concurrency must be at least 1")
         ports = [f.url.port for f in self.functions if f.url is not None and f.url.port]
         if len(set(ports)) != len(ports) or self.port in ports:
             raise ConfigError(f"each function URL needs a port of its own: {ports}")

@@ -184,15 +184,15 @@ class Placement:
         return grants
 
     def _grant(self) -> Granted | None:
+        room = self.gate() is None  # for one more on demand; provisioned slots are held
         warmest = list(reversed(self._recent))
         for environment in sorted(warmest, key=lambda env: env not in self._provisioned):
-            if self._load[environment] < self.slots and (
-                environment in self._provisioned or self.gate() is None
-            ):
+            free = self._load[environment] < self.slots
+            if free and (room or environment in self._provisioned):
                 self._take(environment)
                 return Granted(environment, False)
         on_demand = len(self._load) - len(self._provisioned)
-        if on_demand >= self.capacity or self.gate() is not None:
+        if on_demand >= self.capacity or not room:
             return None
         environment = self._new()
         self._take(environment)

@@ -6,8 +6,9 @@ document replaced: a setting left out is removed), POST
 UpdateFunctionEventInvokeConfig (the settings given changed, the others
 kept), GET GetFunctionEventInvokeConfig, DELETE
 DeleteFunctionEventInvokeConfig (204); ``.../event-invoke-config/list`` is
-ListFunctionEventInvokeConfigs. Each is per function and qualifier (only
-``$LATEST`` exists here until versions do). Validation follows the model:
+ListFunctionEventInvokeConfigs. Each is per function and qualifier
+(``$LATEST``, a version or an alias: an event through an alias follows the
+alias's config). Validation follows the model:
 ``MaximumRetryAttempts`` 0 to 2, ``MaximumEventAgeInSeconds`` 60 to 21600, a
 destination an ARN of a function, queue, topic, bucket or event bus.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from emulator.async_invoke.settings import LATEST, AsyncSettings, config_document
 from emulator.config import FunctionConfig
+from emulator.functions.registry import Function
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.http import Request, Response
@@ -40,7 +42,7 @@ class EventConfigFrontend:
 
     def __init__(
         self,
-        functions: Mapping[str, FunctionConfig],
+        functions: Mapping[str, Function],
         settings: AsyncSettings,
         now: Callable[[], float],
     ) -> None:
@@ -98,16 +100,16 @@ class EventConfigFrontend:
     def _target(self, request: Request, match: re.Match[str]) -> tuple[FunctionConfig, str]:
         name, qualifier = function_name(match["FunctionName"], request.query.get("Qualifier"))
         function = self._functions.get(name)
-        if function is None or qualifier not in (None, LATEST, function.version):
+        if function is None or not function.has(qualifier):
             raise not_found(name, qualifier)
-        return function, qualifier or LATEST
+        return function.config, qualifier or LATEST
 
     def _function(self, match: re.Match[str]) -> FunctionConfig:
         name, qualifier = function_name(match["FunctionName"], None)
         function = self._functions.get(name)
         if function is None:
             raise not_found(name, qualifier)
-        return function
+        return function.config
 
     def _existing(self, function: FunctionConfig, qualifier: str) -> dict[str, Any]:
         document = self._settings.get(function.name, qualifier)

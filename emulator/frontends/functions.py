@@ -2,8 +2,9 @@
 
 botocore's service model (lambda 2015-03-31): GetFunction
 (``GET /2015-03-31/functions/{FunctionName}``), GetFunctionConfiguration
-(``.../configuration``), ListFunctions (``GET /2015-03-31/functions``, with
-``Marker`` and ``MaxItems``) and UpdateFunctionConfiguration (``PUT
+(``.../configuration``; with ``Qualifier``, a version's or an alias's),
+ListFunctions (``GET /2015-03-31/functions``, with ``Marker``, ``MaxItems``
+and ``FunctionVersion=ALL`` for the published versions too) and UpdateFunctionConfiguration (``PUT
 .../configuration``: environment, timeout, memory, handler, description, role,
 dead-letter config). An update applies to new environments: warm ones of the
 old configuration are retired (:meth:`FunctionService.reconfigure`). The
@@ -28,7 +29,7 @@ from emulator.functions.revision import DEFAULT_ROLE, Facts
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
-__all__ = ["FunctionsFrontend", "configuration", "page", "whole"]
+__all__ = ["FunctionsFrontend", "configuration", "page", "published", "whole"]
 
 _PATH = "/2015-03-31/functions"
 _MAX_ITEMS = 50
@@ -54,6 +55,12 @@ class FunctionsFrontend:
     async def list(self, request: Request, match: re.Match[str]) -> Response:
         functions = [self._functions[name] for name in sorted(self._functions)]
         documents = [_latest(function) for function in functions]
+        if request.query.get("FunctionVersion") == "ALL":  # every published version too
+            documents = [
+                document
+                for function in functions
+                for document in [_latest(function), *published(function)]
+            ]
         return ok(page(request, documents, "Functions"))
 
     async def get(self, request: Request, match: re.Match[str]) -> Response:
@@ -106,6 +113,14 @@ class FunctionsFrontend:
             if published is not None:
                 return function, published[0].function, published[1]
         raise not_found(name, qualifier)
+
+
+def published(function: Function) -> list[dict[str, Any]]:
+    """The documents of the function's published versions, oldest first."""
+    return [
+        configuration(service.function, facts)
+        for service, facts in (function.versions[n] for n in sorted(function.versions, key=int))
+    ]
 
 
 def _latest(function: Function) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from emulator.core.routing import (
 )
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
-from emulator.frontends.functions import configuration, page
+from emulator.frontends.functions import configuration, page, published
 from emulator.functions.registry import Function
 from emulator.functions.versions import Catalog
 from emulator.http import Request, Response
@@ -73,10 +73,7 @@ class VersionsFrontend:
         function = self._function(match)
         latest = function.config
         documents = [configuration(latest, function.revision.facts(latest.code_dir))]
-        for number in sorted(function.versions, key=int):
-            service, facts = function.versions[number]
-            documents.append(configuration(service.function, facts))
-        return ok(page(request, documents, "Versions"))
+        return ok(page(request, [*documents, *published(function)], "Versions"))
 
     async def create(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)

@@ -133,6 +133,12 @@ class Function:
         finally:
             self._serving = False
 
+    def has(self, qualifier: str | None) -> bool:
+        """Whether ``qualifier`` names ``$LATEST``, a published version or an alias."""
+        return (
+            qualifier in (None, LATEST) or qualifier in self.versions or qualifier in self.aliases
+        )
+
     def resolve(self, qualifier: str | None) -> Target | None:
         """The version a qualifier runs (an alias draws among its versions), or None."""
         if qualifier is None or qualifier == LATEST:

@@ -89,3 +89,19 @@ def test_the_sqs_example_ships_good_orders_and_dead_letters_the_bad_one(tmp_path
         assert lines[1:] == ['dead-lettered: {"order": 2, "qty": 0}']
         shipped = [text for text in emulator.function_lines("function") if "shipped" in text]
     assert sorted(shipped) == ["order 1: 3 shipped", "order 3: 1 shipped"]
+
+
+def test_the_release_example_routes_an_alias_and_provisions_it(tmp_path: Path) -> None:
+    args = ["--port", "0", "--code-dir", str(EXAMPLES), "hello.handler"]
+    with EmulatorProcess(args, cwd=tmp_path) as emulator:
+        demo = [sys.executable, str(EXAMPLES / "release_demo.py"), emulator.url]
+        done = subprocess.run(demo, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [
+        "published versions 1 and 2",
+        "alias live ran versions ['1', '2']",
+        "provisioned concurrency of live: READY",
+    ]
+    version, body = lines[3].split(": ", 1)
+    assert (version, json.loads(body)["greeting"]) == ("version 2", "Hello, canary!")

@@ -24,6 +24,7 @@ import os
 TAG = {tag!r}
 
 def handler(event, context):
+    print("ran", TAG, "as", os.environ["AWS_LAMBDA_FUNCTION_VERSION"])
     return {{"tag": TAG, "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
             "arn": context.invoked_function_arn, "greeting": os.environ.get("GREETING")}}
 """
@@ -97,6 +98,9 @@ def test_publish_snapshots_code_and_configuration(tmp_path: Path) -> None:
         )
         listed = client.list_versions_by_function(FunctionName="shop")["Versions"]
         assert [v["Version"] for v in listed] == ["$LATEST", "1", "2"]
+        every = client.list_functions(FunctionVersion="ALL")["Functions"]
+        assert [f["FunctionArn"] for f in every] == [ARN, ARN + ":1", ARN + ":2"]
+        assert [f["Version"] for f in client.list_functions()["Functions"]] == ["$LATEST"]
         one = client.get_function_configuration(FunctionName="shop", Qualifier="1")
         assert one["Environment"]["Variables"] == {"GREETING": "hi"}
         assert one["CodeSha256"] == first["CodeSha256"]
@@ -250,3 +254,34 @@ def test_the_aws_cli_publishes_aliases_and_invokes_a_qualifier(tmp_path: Path) -
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["ExecutedVersion"] == "1"
         assert json.loads(out.read_text())["arn"] == ARN + ":live"
+
+
+def test_an_aliases_event_invoke_config_is_its_own(tmp_path: Path) -> None:
+    with start(tmp_path) as emulator:
+        client = boto3_lambda(emulator.url)
+        client.publish_version(FunctionName="shop")
+        client.create_alias(FunctionName="shop", Name="live", FunctionVersion="1")
+        put = client.put_function_event_invoke_config(
+            FunctionName="shop", Qualifier="live", MaximumRetryAttempts=0
+        )
+        assert put["FunctionArn"] == ARN + ":live"
+        listed = client.list_function_event_invoke_configs(FunctionName="shop")
+        assert [c["FunctionArn"] for c in listed["FunctionEventInvokeConfigs"]] == [ARN + ":live"]
+        with pytest.raises(ClientError) as missing:
+            client.put_function_event_invoke_config(
+                FunctionName="shop", Qualifier="nope", MaximumRetryAttempts=0
+            )
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_event_through_an_alias_runs_its_version(tmp_path: Path) -> None:
+    with start(tmp_path) as emulator:
+        client = boto3_lambda(emulator.url)
+        publish_two(client, tmp_path / "code")
+        client.create_alias(FunctionName="shop", Name="live", FunctionVersion="1")
+        accepted = client.invoke(FunctionName="shop", Qualifier="live", InvocationType="Event")
+        assert accepted["StatusCode"] == 202
+        assert "ExecutedVersion" not in accepted  # drawn when the event runs
+        emulator.wait_for_line(lambda line: line.endswith("ran one as 1"))
+        client.invoke(FunctionName="shop", Qualifier="2", InvocationType="Event")
+        emulator.wait_for_line(lambda line: line.endswith("ran two as 2"))
