@@ -4,10 +4,12 @@ configuration, each qualifier form runs its version, a weighted alias routes bet
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +111,18 @@ def test_publish_snapshots_code_and_configuration(tmp_path: Path) -> None:
         assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_each_qualifier_form_runs_its_version(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def released(tmp_path: Path) -> Iterator[tuple[EmulatorProcess, Any]]:
+    """An emulator with versions 1 and 2 published and alias "live" at 1, and its client."""
     with start(tmp_path) as emulator:
         client = boto3_lambda(emulator.url)
         publish_two(client, tmp_path / "code")
         client.create_alias(FunctionName="shop", Name="live", FunctionVersion="1")
+        yield emulator, client
+
+
+def test_each_qualifier_form_runs_its_version(tmp_path: Path) -> None:
+    with released(tmp_path) as (emulator, client):
         assert call(client, Qualifier="live") == (
             {"tag": "one", "version": "1", "arn": ARN + ":live", "greeting": "hi"},
             "1",
@@ -275,10 +284,7 @@ def test_an_aliases_event_invoke_config_is_its_own(tmp_path: Path) -> None:
 
 
 def test_an_event_through_an_alias_runs_its_version(tmp_path: Path) -> None:
-    with start(tmp_path) as emulator:
-        client = boto3_lambda(emulator.url)
-        publish_two(client, tmp_path / "code")
-        client.create_alias(FunctionName="shop", Name="live", FunctionVersion="1")
+    with released(tmp_path) as (emulator, client):
         accepted = client.invoke(FunctionName="shop", Qualifier="live", InvocationType="Event")
         assert accepted["StatusCode"] == 202
         assert "ExecutedVersion" not in accepted  # drawn when the event runs
