@@ -148,9 +148,29 @@ class EmulatorConfig:
         # Below 100 (a new account's quota is 10) no function can reserve any of it.
         if self.account_concurrency < 1:
             raise ConfigError("the account concurrency must be at least 1")
+        for function in self.functions:
+            _outside_code(self.state_dir, function)
         ports = [f.url.port for f in self.functions if f.url is not None and f.url.port]
         if len(set(ports)) != len(ports) or self.port in ports:
             raise ConfigError(f"each function URL needs a port of its own: {ports}")
+
+
+def _outside_code(state_dir: Path | None, function: FunctionConfig) -> None:
+    """A state directory in a code directory would be part of its code: every change of
+    the database a change of the code (a reload, a new version each time, versions
+    within versions). A dot-directory there is left out of the code, so it may be."""
+    if state_dir is None:
+        return
+    try:
+        inside = Path(os.path.abspath(state_dir)).relative_to(os.path.abspath(function.code_dir))
+    except ValueError:
+        return
+    if not any(part.startswith(".") or part == "__pycache__" for part in inside.parts):
+        raise ConfigError(
+            f"state directory {state_dir} is inside the code directory of function "
+            f"{function.name} ({function.code_dir}): give one outside it, or a "
+            "dot-directory such as .emulator-state"
+        )
 
 
 def default_state_dir(environ: Mapping[str, str], port: int) -> Path:

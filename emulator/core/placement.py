@@ -81,6 +81,7 @@ class Placement:
         self._idle_since: dict[int, float] = {}
         self._recent: list[int] = []  # least recently used first
         self._provisioned: set[int] = set()
+        self._initialised: set[int] = set()  # provisioned ones whose init has ended
         self._draining: dict[int, int] = {}  # out of service: invocations still in flight
         self._line: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._next_id = 1
@@ -127,6 +128,7 @@ class Placement:
         """The environment is gone (shut down, timed out, crashed): its slots with it."""
         self._draining.pop(environment, None)
         self._provisioned.discard(environment)
+        self._initialised.discard(environment)
         if self._load.pop(environment, None) is not None:
             self._recent.remove(environment)
             self._idle_since.pop(environment, None)
@@ -141,6 +143,7 @@ class Placement:
             self._recent.remove(environment)
         self._idle_since.pop(environment, None)
         self._provisioned.discard(environment)
+        self._initialised.discard(environment)
         if load:
             self._draining[environment] = load
         return load
@@ -158,10 +161,26 @@ class Placement:
             made.append(environment)
         return made
 
+    def initialised(self, environment: int) -> list[tuple[int, Granted]]:
+        """A provisioned environment's init has ended: it serves from now on."""
+        if environment in self._provisioned:
+            self._initialised.add(environment)
+        return self.serve()
+
+    def surplus(self, count: int) -> list[int]:
+        """The provisioned environments beyond ``count``, idle ones first, to be drained."""
+        ranked = sorted(self._provisioned, key=lambda env: (self._load[env] > 0, -env))
+        return ranked[: max(0, len(ranked) - count)]
+
     @property
     def provisioned(self) -> list[int]:
         """The provisioned environments in service, by id."""
         return sorted(self._provisioned)
+
+    @property
+    def ready(self) -> int:
+        """How many provisioned environments are initialised."""
+        return len(self._initialised)
 
     @property
     def environments(self) -> list[int]:
@@ -185,8 +204,9 @@ class Placement:
 
     def _grant(self) -> Granted | None:
         room = self.gate() is None  # for one more on demand; provisioned slots are held
-        warmest = list(reversed(self._recent))
-        for environment in sorted(warmest, key=lambda env: env not in self._provisioned):
+        # Provisioned ones serve first, once initialised (until then, on demand serves).
+        warmest = [env for env in reversed(self._recent) if env not in self._provisioned]
+        for environment in [*sorted(self._initialised), *warmest]:
             free = self._load[environment] < self.slots
             if free and (room or environment in self._provisioned):
                 self._take(environment)

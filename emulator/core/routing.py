@@ -102,9 +102,18 @@ def check_routing(version: str, weights: Mapping[str, float], published: Collect
             "$LATEST is not supported for an alias pointing to more than 1 version"
         )
     for other, weight in weights.items():
+        if not isinstance(other, str) or not other.isdecimal():  # AdditionalVersion: [0-9]+
+            raise InvalidRouting(
+                f"1 validation error detected: Value '{other}' at "
+                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
+                "keys must satisfy constraint: [Member must satisfy regular expression "
+                "pattern: [0-9]+]",
+                malformed=True,
+            )
         if other == version:
             raise InvalidRouting(
-                f"Version {other} is the alias's primary version: it cannot also be routed to"
+                f"Invalid function version {other}. Function version {other} is already "
+                "included in routing configuration."
             )
         if other not in published:
             raise UnknownVersion(other)

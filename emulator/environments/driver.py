@@ -134,6 +134,10 @@ class EnvironmentDriver:
     def returning(self) -> bool:
         return self.core.returning
 
+    @property
+    def initialised(self) -> bool:
+        return self.core.initialized
+
     async def ready(self) -> bool:
         """Wait until its init has ended: whether it did (else the environment is gone)."""
         await self._ready.wait()

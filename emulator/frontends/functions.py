@@ -159,10 +159,13 @@ def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
     return document
 
 
-def page(request: Request, items: Sequence[Any], key: str) -> dict[str, Any]:
-    """One page of a List operation: ``Marker`` (where it starts) and ``MaxItems``."""
+def page(
+    request: Request, items: Sequence[Any], key: str, most: int = _MAX_ITEMS
+) -> dict[str, Any]:
+    """One page of a List operation: ``Marker`` (where it starts) and ``MaxItems``
+    (``most`` at most: 50 for functions and versions, the service model's 10000 else)."""
     start = whole(request.query.get("Marker", "0"))
-    size = min(whole(request.query.get("MaxItems", str(_MAX_ITEMS))), _MAX_ITEMS)
+    size = min(whole(request.query.get("MaxItems", str(most))), most)
     answer: dict[str, Any] = {key: list(items[start : start + size])}
     if start + size < len(items):
         answer["NextMarker"] = str(start + size)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.config import UNRESERVED_MINIMUM
+from emulator.core.routing import LATEST
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.frontends.functions import page
@@ -28,7 +29,7 @@ from emulator.functions.versions import Catalog
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
-__all__ = ["ProvisionedFrontend"]
+__all__ = ["ProvisionedFrontend", "unpublished"]
 
 _PATH = "/2019-09-30/functions/{FunctionName}/provisioned-concurrency"
 
@@ -60,6 +61,7 @@ class ProvisionedFrontend:
                 "'provisionedConcurrentExecutions' failed to satisfy constraint: Member must "
                 "have value greater than or equal to 1",
             )
+        _check_target(function, qualifier)
         current = function.provisioned.get(qualifier)
         total = function.provisioned_total - (current.requested if current else 0) + wanted
         self._check_room(function, total)
@@ -137,13 +139,8 @@ class ProvisionedFrontend:
         """The function and the version or alias the request names."""
         name, qualifier = function_name(match["FunctionName"], request.query.get("Qualifier"))
         function = self._function(name)
-        if qualifier is None or qualifier == "$LATEST":
-            raise ApiError(
-                400,
-                "InvalidParameterValueException",
-                "Provisioned Concurrency Configs cannot be applied to unpublished function "
-                "versions.",
-            )
+        if qualifier is None or qualifier == LATEST:
+            raise unpublished()
         if qualifier not in function.aliases and qualifier not in function.versions:
             raise not_found(name, qualifier, function.config.region)
         return function, qualifier
@@ -154,6 +151,43 @@ class ProvisionedFrontend:
         if function is None:
             raise not_found(name, None)
         return function
+
+
+def unpublished() -> ApiError:
+    return ApiError(
+        400,
+        "InvalidParameterValueException",
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+    )
+
+
+def _check_target(function: Function, qualifier: str) -> None:
+    """An alias of ``$LATEST`` or with weights takes none; an alias and the version it
+    points to cannot both have one (whose would its environments be?)."""
+    alias = function.aliases.get(qualifier)
+    if alias is not None:
+        if alias.version == LATEST:
+            raise unpublished()
+        if alias.weights:
+            raise ApiError(
+                400,
+                "InvalidParameterValueException",
+                "Alias with weights can not be used with Provisioned Concurrency",
+            )
+        clash = alias.version if alias.version in function.provisioned else None
+    else:
+        clash = next(
+            (a.name for a in function.aliases.values()
+             if a.version == qualifier and a.name in function.provisioned),
+            None,
+        )  # fmt: skip
+    if clash is not None:
+        raise ApiError(
+            409,
+            "ResourceConflictException",
+            f"{clash} already has a Provisioned Concurrency config for the version that "
+            f"{qualifier} runs: delete one of them first",
+        )
 
 
 def _iso(moment: float) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.core.routing import (
+    LATEST,
     Alias,
     InvalidRouting,
     UnknownVersion,
@@ -26,6 +27,7 @@ from emulator.core.routing import (
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.frontends.functions import configuration, page, published
+from emulator.frontends.provisioned import unpublished
 from emulator.functions.registry import Function
 from emulator.functions.versions import Catalog
 from emulator.http import Request, Response
@@ -34,6 +36,7 @@ from emulator.protocols.invoke_api import function_name, not_found
 __all__ = ["VersionsFrontend", "alias_document"]
 
 _PATH = "/2015-03-31/functions/{FunctionName}"
+_MAX_ALIASES = 10000  # the service model's MaxListItems
 
 
 class VersionsFrontend:
@@ -63,7 +66,14 @@ class VersionsFrontend:
         fields = await read_json(request)
         latest = function.revision.facts(function.config.code_dir)
         _precondition(fields.get("RevisionId"), latest.revision_id, "Revision Id")
-        _precondition(fields.get("CodeSha256"), latest.code_sha256, "CodeSha256")
+        wanted = fields.get("CodeSha256")
+        if wanted is not None and wanted != latest.code_sha256:
+            raise ApiError(
+                400,
+                "InvalidParameterValueException",
+                f"CodeSHA256 ({wanted}) is different from current CodeSHA256 in $LATEST. "
+                "Please try again with the CodeSHA256 in $LATEST.",
+            )
         description = str(fields.get("Description", ""))
         number, _ = await self._catalog.publish(function, description, self._now())
         service, facts = function.versions[number]
@@ -97,7 +107,7 @@ class VersionsFrontend:
             for name in sorted(function.aliases)
             if version is None or version in function.aliases[name].versions
         ]
-        return ok(page(request, chosen, "Aliases"))
+        return ok(page(request, chosen, "Aliases", _MAX_ALIASES))
 
     async def get(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)
@@ -131,6 +141,8 @@ class VersionsFrontend:
                     400, "InvalidParameterValueException", "AdditionalVersionWeights must be a map"
                 )
         _checked(function, lambda: check_routing(version, weights, function.versions))
+        if version == LATEST and name in function.provisioned:
+            raise unpublished()  # its provisioned environments would have nowhere to go
         description = str(fields.get("Description", current.description))
         return Alias(name, version, dict(weights), description, current.revision_id)
 

@@ -39,7 +39,7 @@ def _nothing() -> None:
     pass
 
 
-@dataclass
+@dataclass(frozen=True)
 class Provisioned:
     """One version's provisioned concurrency: asked for, initialised, why it failed."""
 
@@ -48,15 +48,11 @@ class Provisioned:
     reason: str | None = None
 
     @property
-    def done(self) -> bool:
-        return self.reason is not None or self.ready >= self.requested
-
-    @property
     def status(self) -> str:
         """As PutProvisionedConcurrencyConfig's document has it."""
         if self.reason is not None:
             return "FAILED"
-        return "READY" if self.done else "IN_PROGRESS"
+        return "READY" if self.ready >= self.requested else "IN_PROGRESS"
 
 
 class LiveConfigs(Mapping[str, FunctionConfig]):
@@ -100,7 +96,8 @@ class FunctionService:
         # Out-of-service environments still busy, and why they go.
         self._draining: dict[int, str] = {}
         self._watcher: asyncio.Task[None] | None = None
-        self._provisioned = Provisioned(0)
+        self._provision = 0  # provisioned environments wanted
+        self._provision_failure: str | None = None
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap())
@@ -241,41 +238,42 @@ class FunctionService:
 
     @property
     def provisioned(self) -> Provisioned:
-        return self._provisioned
+        return Provisioned(self._provision, self._placement.ready, self._provision_failure)
 
     def provision(self, count: int) -> None:
         """Keep ``count`` environments initialised ahead of any invocation (0: none).
 
-        A new count replaces the environments of the old one: those idle now, the
-        busy ones once their invocations have ended.
+        More: the missing ones start now, the ready ones stay. Fewer: the surplus
+        goes, idle ones first, busy ones once their invocations have ended.
         """
-        if count == self._provisioned.requested:
+        if count == self._provision:
             return
-        why = "its provisioned concurrency changed"
-        for env_id in self._placement.provisioned:
+        why = "its provisioned concurrency was lowered"
+        for env_id in self._placement.surplus(count):
             if self._placement.drain(env_id):
                 self._draining[env_id] = why
             else:
                 self._retire_old(env_id, why)
-        self._provisioned = Provisioned(count)
-        self._add_provisioned(count)
+        if count > self._provision:
+            self._provision_failure = None  # tried again
+        self._provision = count
+        self._add_provisioned(count - len(self._placement.provisioned))
         self._on_freed()
 
     def _add_provisioned(self, count: int) -> None:
         for env_id in self._placement.provision(count):
             env = self._envs[env_id] = self._environment(env_id, True)
-            task = asyncio.ensure_future(self._initialised(env, self._provisioned))
+            task = asyncio.ensure_future(self._initialised(env))
             self._stopping.add(task)
             task.add_done_callback(self._stopping.discard)
 
-    async def _initialised(self, env: EnvironmentDriver, provisioned: Provisioned) -> None:
+    async def _initialised(self, env: EnvironmentDriver) -> None:
         await self._started(env)
         if await env.ready():
-            provisioned.ready += 1
-        elif provisioned.reason is None:
-            provisioned.reason = (
-                f"environment {env.id} failed to initialise: see the emulator's output"
-            )
+            self._grant(self._placement.initialised(env.id))
+        else:
+            # As Lambda's StatusReason has it (the init's own error is in the output).
+            self._provision_failure = "FUNCTION_ERROR_INIT_FAILURE"
 
     async def _started(self, env: EnvironmentDriver) -> None:
         task = self._starting.get(env.id)
@@ -294,7 +292,7 @@ class FunctionService:
         env = self._envs.pop(env_id, None)
         if env is None:
             return
-        if env_id in self._placement.provisioned:
+        if env_id in self._placement.provisioned and env.initialised:
             self._replace(env)
         self._starting.pop(env_id, None)
         task = asyncio.ensure_future(env.closed())
@@ -304,14 +302,11 @@ class FunctionService:
         self._on_freed()
 
     def _replace(self, env: EnvironmentDriver) -> None:
-        """A provisioned environment that went (it crashed, or timed out) is replaced,
-        as Lambda keeps the provisioned count; not one that never got through its init."""
-        provisioned = self._provisioned
-        if self._closing or provisioned.reason is not None or not provisioned.done:
-            return
-        provisioned.ready -= 1
-        self._placement.retire(env.id)
-        self._add_provisioned(1)
+        """A provisioned environment that went after its init (it crashed, or timed out)
+        is replaced, as Lambda keeps the provisioned count."""
+        if not self._closing:
+            self._placement.retire(env.id)
+            self._add_provisioned(1)
 
     def _grant(self, grants: list[tuple[int, Granted]]) -> None:
         for waiter, granted in grants:

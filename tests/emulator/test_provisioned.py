@@ -28,6 +28,9 @@ APP = """
 import os, pathlib, sys, time
 
 print("init as", os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], flush=True)
+if os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency":
+    while os.path.exists(os.environ["HOLD_INIT"]):  # the test holds a provisioned init here
+        time.sleep(0.01)
 
 def handler(event, context):
     if "running" in event:
@@ -41,7 +44,8 @@ def handler(event, context):
 
 def start(tmp_path: Path, extra: dict[str, Any] | None = None) -> EmulatorProcess:
     (tmp_path / "app.py").write_text(APP)
-    functions = {"warm": {"handler": "app.handler", "timeout": 30, **(extra or {})}}
+    table = {"handler": "app.handler", "timeout": 30, "environment": {"HOLD_INIT": "hold-init"}}
+    functions = {"warm": {**table, **(extra or {})}}
     (tmp_path / "f.toml").write_text(toml_config(functions, str(tmp_path)))
     return EmulatorProcess(["--port", "0", "--config", str(tmp_path / "f.toml")], tmp_path)
 
@@ -75,6 +79,7 @@ def test_two_provisioned_environments_start_before_the_first_invoke(tmp_path: Pa
         ):
             spilled = invoke(emulator, "1")  # both provisioned ones are busy
             assert spilled.json()["init"] == "on-demand"
+            assert not spilled.json()["orjson"]  # only a provisioned init loads it ahead
             provisioned = [one.release(), two.release()]
         bodies = [answer.json() for answer in provisioned]
         assert {body["init"] for body in bodies} == {"provisioned-concurrency"}
@@ -179,3 +184,61 @@ def test_the_aws_cli_provisions_a_version(tmp_path: Path) -> None:
             "--qualifier", "1",
         )  # fmt: skip
         assert json.loads(got.stdout)["Status"] == "READY"
+
+
+def test_until_ready_calls_are_served_on_demand_and_a_raise_keeps_the_ready(
+    tmp_path: Path,
+) -> None:
+    hold = tmp_path / "hold-init"
+    with start(tmp_path, {"environment": {"HOLD_INIT": str(hold)}}) as emulator:
+        client = boto3_lambda(emulator.url)
+        client.publish_version(FunctionName="warm")
+        on_demand = invoke(emulator, "1").json()
+        hold.touch()
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=1
+        )
+        emulator.wait_for_line(lambda line: line.endswith("init as provisioned-concurrency"))
+        assert invoke(emulator, "1").json() == on_demand  # the warm one, not the initialising
+        assert not ready(client, "1")
+        hold.unlink()
+        assert wait_until(lambda: ready(client, "1"), timeout=30)
+        first = invoke(emulator, "1").json()
+        assert first["init"] == "provisioned-concurrency"
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=2
+        )
+        assert wait_until(lambda: ready(client, "1"), timeout=30)
+        assert invoke(emulator, "1").json()["pid"] == first["pid"]  # kept, not restarted
+
+
+def test_aliases_take_provisioned_concurrency_as_lambda_allows(tmp_path: Path) -> None:
+    with start(tmp_path) as emulator:
+        client = boto3_lambda(emulator.url)
+        client.publish_version(FunctionName="warm")
+        client.update_function_configuration(FunctionName="warm", MemorySize=256)
+        client.publish_version(FunctionName="warm")
+        client.create_alias(FunctionName="warm", Name="latest", FunctionVersion="$LATEST")
+        weights = {"AdditionalVersionWeights": {"2": 0.5}}
+        client.create_alias(
+            FunctionName="warm", Name="canary", FunctionVersion="1", RoutingConfig=weights
+        )
+        client.create_alias(FunctionName="warm", Name="live", FunctionVersion="1")
+
+        def refused(qualifier: str) -> tuple[int, str]:
+            with pytest.raises(ClientError) as error:
+                client.put_provisioned_concurrency_config(
+                    FunctionName="warm", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+                )
+            answer = error.value.response
+            return answer["ResponseMetadata"]["HTTPStatusCode"], answer["Error"]["Code"]
+
+        assert refused("latest") == (400, "InvalidParameterValueException")
+        assert refused("canary") == (400, "InvalidParameterValueException")
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="live", ProvisionedConcurrentExecutions=1
+        )
+        assert refused("1") == (409, "ResourceConflictException")  # live's version
+        with pytest.raises(ClientError) as moved:
+            client.update_alias(FunctionName="warm", Name="live", FunctionVersion="$LATEST")
+        assert moved.value.response["Error"]["Code"] == "InvalidParameterValueException"

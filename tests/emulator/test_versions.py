@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -206,6 +208,10 @@ def test_aliases_are_refused_as_lambda_refuses_them(tmp_path: Path) -> None:
             == "PreconditionFailedException"
         )
         assert code(operation=client.get_alias, Name="gone") == "ResourceNotFoundException"
+        with pytest.raises(ClientError) as stale:
+            client.publish_version(FunctionName="shop", CodeSha256="bad")
+        assert stale.value.response["Error"]["Code"] == "InvalidParameterValueException"
+        assert "is different from current CodeSHA256 in $LATEST" in str(stale.value)
         got = client.get_alias(FunctionName="shop", Name="live")
         for document in (got, created):
             document.pop("ResponseMetadata")
@@ -291,3 +297,19 @@ def test_an_event_through_an_alias_runs_its_version(tmp_path: Path) -> None:
         emulator.wait_for_line(lambda line: line.endswith("ran one as 1"))
         client.invoke(FunctionName="shop", Qualifier="2", InvocationType="Event")
         emulator.wait_for_line(lambda line: line.endswith("ran two as 2"))
+
+
+def test_a_state_directory_inside_the_code_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP.format(tag="one"))
+    base = ["--port", "0", "--code-dir", str(tmp_path)]
+    refused = subprocess.run(
+        [sys.executable, "-m", "emulator", *base, "--state-dir", str(tmp_path / "state"), "app.handler"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "is inside the code directory of function function" in refused.stderr
+    hidden = ["--state-dir", str(tmp_path / ".state"), *base, "app.handler"]
+    with EmulatorProcess(hidden, tmp_path) as emulator:  # a dot-directory is not code
+        client = boto3_lambda(emulator.url)
+        assert client.publish_version(FunctionName="function")["Version"] == "1"
+        assert client.publish_version(FunctionName="function")["Version"] == "1"

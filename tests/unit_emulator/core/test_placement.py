@@ -114,28 +114,44 @@ def test_provisioned_environments_serve_first_then_invocations_spill_over() -> N
     placement = limit.placement(capacity=5)
     assert placement.provision(2) == [1, 2]
     assert placement.held == 2  # provisioned slots are held, busy or not
-    assert placement.request(9, wait=False) == Granted(2, False)  # no new one started
-    assert placement.request(10, wait=False) == Granted(1, False)
+    assert [placement.initialised(env) for env in (1, 2)] == [[], []]
+    assert placement.request(9, wait=False) == Granted(1, False)  # no new one started
+    assert placement.request(10, wait=False) == Granted(2, False)
     assert placement.provisioned == [1, 2]
     assert placement.request(11, wait=False) == Granted(3, True)  # spill-over, on demand
     assert placement.held == 3
     assert placement.request(12, wait=False) == Throttled(3, RESERVED_LIMIT)
-    placement.release(1, now=0.0)
+    placement.release(2, now=0.0)
     placement.release(3, now=0.0)
-    assert placement.request(13, wait=False) == Granted(1, False)  # provisioned first again
+    assert placement.request(13, wait=False) == Granted(2, False)  # provisioned first again
     assert placement.idle(now=1000.0, idle_s=1.0) == [3]  # never a provisioned one
 
 
-def test_a_provisioned_environment_drained_is_no_longer_held() -> None:
-    placement = Placement(capacity=1)
-    placement.provision(1)
-    assert placement.request(1, wait=False) == Granted(1, False)
-    assert placement.drain(1) == 1
-    assert placement.provisioned == []
-    assert placement.held == 1  # its invocation still runs
+def test_until_its_init_ends_a_provisioned_environment_serves_nothing() -> None:
+    placement = Placement(capacity=5)
+    assert placement.request(1, wait=False) == Granted(1, True)  # on demand, warm after
     placement.release(1, now=0.0)
-    assert placement.in_flight(1) == 0
-    assert placement.held == 0
+    assert placement.provision(1) == [2]
+    assert placement.request(2, wait=False) == Granted(1, False)  # not the initialising one
+    assert placement.request(3, wait=False) == Granted(3, True)  # another on demand
+    assert placement.ready == 0
+    placement.initialised(2)
+    assert (placement.ready, placement.request(4, wait=False)) == (1, Granted(2, False))
+
+
+def test_lowering_provisioned_concurrency_drains_idle_ones_first() -> None:
+    placement = Placement(capacity=1)
+    placement.provision(3)
+    for env in (1, 2, 3):
+        placement.initialised(env)
+    assert placement.request(1, wait=False) == Granted(1, False)
+    assert placement.surplus(1) == [3, 2]  # idle, newest first; busy 1 stays
+    assert placement.surplus(3) == []
+    assert placement.drain(1) == 1
+    assert (placement.provisioned, placement.ready) == ([2, 3], 2)
+    assert placement.held == 3  # env 1's invocation still runs, and two held slots
+    placement.release(1, now=0.0)
+    assert (placement.in_flight(1), placement.held) == (0, 2)
 
 
 def test_a_drained_environment_gets_nothing_new_and_frees_its_room() -> None:

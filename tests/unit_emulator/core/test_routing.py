@@ -59,15 +59,16 @@ def test_routing_is_checked_as_lambda_checks_it() -> None:
     refused = [
         ("1", {"2": 0.1, "3": 0.1}, "cannot be greater than 1"),
         ("$LATEST", {"1": 0.5}, "$LATEST is not supported"),
-        ("1", {"1": 0.5}, "primary version"),
+        ("1", {"1": 0.5}, "already included in routing configuration"),
     ]
     for version, weights, message in refused:
         with pytest.raises(InvalidRouting, match=message.replace("$", r"\$")) as bad:
             check_routing(version, weights, published)
         assert not bad.value.malformed
-    with pytest.raises(InvalidRouting) as malformed:
-        check_routing("1", {"2": 1.5}, published)
-    assert malformed.value.malformed
+    for weights in ({"2": 1.5}, {"$LATEST": 0.5}):
+        with pytest.raises(InvalidRouting) as malformed:
+            check_routing("1", weights, published)
+        assert malformed.value.malformed
 
 
 def test_alias_names_are_never_all_digits() -> None:
