@@ -44,7 +44,7 @@ def test_the_invoke_api_is_served_where_no_runtime_api_is(
         RIC_EMULATOR_PORT=str(port),
         LAMBDA_TASK_ROOT=str(tmp_path),
         RIC_PYTHON=sys.executable,
-        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_STATE_HOME=str(tmp_path / ".state"),  # a dot-directory: not code
     )
     process = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
