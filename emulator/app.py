@@ -114,7 +114,7 @@ class Emulator:
         )
         self._resumed: asyncio.Future[None] | None = None
         self._frontend = InvokeFrontend(self._functions, tails, ids, clock, self._queue)
-        self.mappings = MappingService(self._services, self.sqs, ids, clock, self.bus)
+        self.mappings = MappingService(self._functions, self.sqs, ids, clock, self.bus)
         routes: list[Route] = [
             *EventConfigFrontend(self._functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._account).routes,

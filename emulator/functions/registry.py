@@ -26,7 +26,7 @@ from emulator.environments.driver import Host
 from emulator.functions.revision import Facts, Revision
 from emulator.functions.service import FunctionService, Provisioned
 
-__all__ = ["Account", "Function", "ProvisionedConfig", "Target"]
+__all__ = ["Account", "Function", "ProvisionedConfig", "Qualified", "Target"]
 
 
 @dataclass(frozen=True)
@@ -212,3 +212,28 @@ class Function:
     async def close(self) -> None:
         for service in self.services:
             await service.close()
+
+
+class Qualified:
+    """A function through one qualifier, resolved at each invocation: an event source
+    mapping's function (an alias's version is drawn per batch)."""
+
+    def __init__(self, function: Function, qualifier: str | None) -> None:
+        self._function = function
+        self._qualifier = qualifier
+
+    @property
+    def function(self) -> FunctionConfig:
+        return self._function.config
+
+    @property
+    def arn(self) -> str:
+        """The function's ARN, qualified as it was named."""
+        arn = self._function.config.arn
+        return arn if self._qualifier is None else f"{arn}:{self._qualifier}"
+
+    async def invoke(self, invocation: Invocation) -> Outcome | Throttled:
+        target = self._function.resolve(self._qualifier)
+        if target is None:  # its alias was deleted: the batch goes back to the queue
+            return Throttled(0)
+        return await target.service.invoke(invocation)

@@ -17,7 +17,7 @@ from emulator.core.events import EventBus, Notice
 from emulator.core.invocation import Ids
 from emulator.core.lifecycle import Clock
 from emulator.core.mappings import InvalidMapping, Mapping, settings_from
-from emulator.functions.service import FunctionService
+from emulator.functions.registry import Function, Qualified
 from emulator.sources.poller import MappingCounters, Poller
 from emulator.sqs import SqsGateway, SqsUnavailable
 
@@ -45,13 +45,13 @@ class MappingService:
 
     def __init__(
         self,
-        services: Document[str, FunctionService],
+        functions: Document[str, Function],
         sqs: SqsGateway,
         ids: Ids,
         clock: Clock,
         bus: EventBus,
     ) -> None:
-        self._services = services
+        self._functions = functions
         self._sqs = sqs
         self._ids = ids
         self._clock = clock
@@ -75,14 +75,14 @@ class MappingService:
             if function_arn in (None, m.function_arn) and source_arn in (None, m.source_arn)
         ]
 
-    def service(self, function: str) -> FunctionService:
-        """The service of a function named, by name or ARN (a qualifier only ``$LATEST``)."""
+    def service(self, function: str) -> Qualified:
+        """The function named, by name or ARN, through its qualifier (a version or alias)."""
         name = function.split(":function:", 1)[-1]
         name, _, qualifier = name.partition(":")
-        service = self._services.get(name)
-        if service is None or qualifier not in ("", service.function.version):
+        found = self._functions.get(name)
+        if found is None or not found.has(qualifier or None):
             raise NoSuchFunction(function)
-        return service
+        return Qualified(found, qualifier or None)
 
     async def create(self, request: Document[str, Any]) -> Mapping:
         """A new mapping, ``Creating`` while its poller starts."""
@@ -92,7 +92,7 @@ class MappingService:
             raise InvalidMapping("EventSourceArn is required for an SQS event source")
         attributes = await self._queue(source)
         settings = settings_from(request, "FifoQueue" in attributes)
-        arn = service.function.arn
+        arn = service.arn
         for other in self._mappings.values():
             if other.function_arn == arn and other.source_arn == source:
                 raise MappingExists(other.uuid)

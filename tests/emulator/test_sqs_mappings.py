@@ -320,3 +320,24 @@ EventSourceArn = "{arn}"
     )["Attributes"]
     # Back at once, not after its 600 s of visibility timeout.
     assert visible["ApproximateNumberOfMessages"] == "1"
+
+
+def test_a_mapping_of_an_alias_runs_the_version_it_points_to(setup: Setup, tmp_path: Path) -> None:
+    lam = setup.aws_lambda
+    ran = {name: tmp_path / f"{name}.jsonl" for name in ("one", "latest")}
+    lam.update_function_configuration(
+        FunctionName="consumer", Environment={"Variables": {"OUT": str(ran["one"])}}
+    )
+    lam.publish_version(FunctionName="consumer")
+    lam.update_function_configuration(
+        FunctionName="consumer", Environment={"Variables": {"OUT": str(ran["latest"])}}
+    )
+    lam.create_alias(FunctionName="consumer", Name="live", FunctionVersion="1")
+    url, arn = setup.queue("aliased")
+    created = lam.create_event_source_mapping(FunctionName="consumer:live", EventSourceArn=arn)
+    assert created["FunctionArn"].endswith(":function:consumer:live")
+    assert wait_until(lambda: setup.state(created["UUID"]) == "Enabled")
+    setup.sqs.send_message(QueueUrl=url, MessageBody="to version 1")
+    assert wait_until(lambda: ran["one"].exists())
+    assert json.loads(ran["one"].read_text())["records"][0]["body"] == "to version 1"
+    assert not ran["latest"].exists()
