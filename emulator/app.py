@@ -36,6 +36,7 @@ from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.functions import FunctionsFrontend
 from emulator.frontends.invoke import InvokeFrontend
+from emulator.frontends.layers import LayerCatalog
 from emulator.frontends.mappings import mapping_routes
 from emulator.frontends.provisioned import ProvisionedFrontend
 from emulator.frontends.urls import UrlFrontend
@@ -118,7 +119,7 @@ class Emulator:
         routes: list[Route] = [
             *EventConfigFrontend(self._functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._account).routes,
-            *FunctionsFrontend(self._functions, clock.time).routes,
+            *FunctionsFrontend(self._functions, clock.time, LayerCatalog(functions)).routes,
             *VersionsFrontend(self._functions, self._catalog, clock.time).routes,
             *ProvisionedFrontend(self._account, self._catalog, clock.time).routes,
             *mapping_routes(self.mappings),
