@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.emulator.harness import EmulatorProcess, boto3_lambda, containing, toml_config
+from tests.emulator.harness import (
+    EmulatorProcess,
+    boto3_lambda,
+    containing,
+    layer_zip,
+    toml_config,
+)
 
 APP = """
 import os, subprocess, sys
@@ -106,3 +113,52 @@ def test_an_edit_in_a_layer_retires_the_warm_environment(
         "[layered] shutting down environment 1: "
         f"its layer {tmp_path / 'second'} changed (python/shared.py)"
     )
+
+
+def test_a_published_layer_version_is_listed_added_and_outlives_its_deletion(
+    emulator: EmulatorProcess,
+) -> None:
+    content = layer_zip(
+        {
+            "python/shared.py": ("WHO = 'published'\n", 0o644),
+            "bin/tool": ("#!/bin/sh\necho published tool\n", 0o755),
+        }
+    )
+    with emulator:
+        client = boto3_lambda(emulator.url)
+        published = client.publish_layer_version(
+            LayerName="tools", Content={"ZipFile": content}, CompatibleRuntimes=["python3.12"]
+        )
+        again = client.publish_layer_version(LayerName="tools", Content={"ZipFile": content})
+        arn = published["LayerVersionArn"]
+        got = client.get_layer_version(LayerName="tools", VersionNumber=1)
+        by_arn = client.get_layer_version_by_arn(Arn=arn)
+        versions = client.list_layer_versions(LayerName="tools")["LayerVersions"]
+        layers = client.list_layers(CompatibleRuntime="python3.12")["Layers"]
+        shown = client.get_function_configuration(FunctionName="layered")["Layers"]
+        client.update_function_configuration(
+            FunctionName="layered", Layers=[*(entry["Arn"] for entry in shown), arn]
+        )
+        answer = call(client)
+        client.delete_layer_version(LayerName="tools", VersionNumber=1)
+        after = client.get_function_configuration(FunctionName="layered")["Layers"]
+        still = call(client)
+        with pytest.raises(ClientError) as gone:
+            client.get_layer_version(LayerName="tools", VersionNumber=1)
+        with pytest.raises(ClientError) as refused:
+            client.update_function_configuration(FunctionName="layered", Layers=[arn])
+    assert arn == "arn:aws:lambda:us-east-1:123456789012:layer:tools:1"
+    assert again["Version"] == 2
+    assert got == {**got, **{k: published[k] for k in ("LayerVersionArn", "Content", "Version")}}
+    assert by_arn["LayerVersionArn"] == arn
+    assert [v["Version"] for v in versions] == [2, 1]
+    # Only version 1 names python3.12: it is the latest that matches.
+    assert [(x["LayerName"], x["LatestMatchingVersion"]["Version"]) for x in layers] == [
+        ("tools", 1)
+    ]
+    assert published["Content"]["CodeSize"] == len(content)
+    assert (answer["shared"], answer["tool"]) == ("published", "published tool")
+    assert after[-1] == {"Arn": arn, "CodeSize": len(content)}
+    assert still["shared"] == "published"
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"

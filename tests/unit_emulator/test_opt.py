@@ -126,7 +126,7 @@ def test_the_catalog_resolves_known_layer_arns_and_refuses_others(tmp_path: Path
     assert catalog.resolve([arn("one")]) == (one,)
     for bad, message in [
         ("x", "must be a list"),
-        ([arn("nope")], "not one of this emulator's layer directories"),
+        ([arn("nope")], "neither published nor one of this emulator's layer directories"),
         ([arn("one")] * 6, "more than 5 layers"),
     ]:
         with pytest.raises(ApiError, match=message) as refused:
