@@ -162,3 +162,29 @@ def test_a_published_layer_version_is_listed_added_and_outlives_its_deletion(
     assert still["shared"] == "published"
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_a_published_version_keeps_its_layers_as_they_were(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    shared = tmp_path / "second" / "python" / "shared.py"
+    with emulator:
+        client = boto3_lambda(emulator.url)
+        first = client.publish_version(FunctionName="layered")["Version"]
+        same = client.publish_version(FunctionName="layered")["Version"]
+        call(client)  # a warm $LATEST environment, for the reload to retire
+        shared.write_text("WHO = 'edited'\n")
+        emulator.wait_for_line(containing("its layer"))
+        second = client.publish_version(FunctionName="layered")["Version"]
+        answers = {
+            qualifier: json.loads(
+                client.invoke(FunctionName="layered", Qualifier=qualifier, Payload=b"{}")[
+                    "Payload"
+                ].read()
+            )["shared"]
+            for qualifier in (first, second, "$LATEST")
+        }
+        shown = client.get_function_configuration(FunctionName="layered", Qualifier=first)
+    assert (first, same, second) == ("1", "1", "2")
+    assert answers == {"1": "second", "2": "edited", "$LATEST": "edited"}
+    assert [entry["Arn"].split(":")[-2] for entry in shown["Layers"]] == ["first", "second"]
