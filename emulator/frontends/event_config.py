@@ -21,9 +21,9 @@ from typing import Any
 
 from emulator.async_invoke.settings import LATEST, AsyncSettings, config_document
 from emulator.config import FunctionConfig
-from emulator.functions.registry import Function
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
+from emulator.functions.registry import Function
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
