@@ -66,8 +66,15 @@ def emulator(tmp_path: Path) -> EmulatorProcess:
     )
 
 
-def call(client: Any) -> Any:
-    return json.loads(client.invoke(FunctionName="layered", Payload=b"{}")["Payload"].read())
+def call(client: Any, qualifier: str = "$LATEST") -> Any:
+    answer = client.invoke(FunctionName="layered", Qualifier=qualifier, Payload=b"{}")
+    return json.loads(answer["Payload"].read())
+
+
+def edit_the_second_layer(emulator: EmulatorProcess, tmp_path: Path) -> str:
+    """Its shared.py rewritten; the reload's line, once the warm environment is retired."""
+    (tmp_path / "second" / "python" / "shared.py").write_text("WHO = 'edited'\n")
+    return emulator.wait_for_line(containing("its layer"))
 
 
 def test_a_layers_module_is_importable_and_a_later_layer_wins(
@@ -101,12 +108,10 @@ def test_a_layers_module_is_importable_and_a_later_layer_wins(
 def test_an_edit_in_a_layer_retires_the_warm_environment(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    shared = tmp_path / "second" / "python" / "shared.py"
     with emulator:
         client = boto3_lambda(emulator.url)
         before = call(client)
-        shared.write_text("WHO = 'edited'\n")
-        line = emulator.wait_for_line(containing("its layer"))
+        line = edit_the_second_layer(emulator, tmp_path)
         after = call(client)
     assert (before["shared"], after["shared"]) == ("second", "edited")
     assert line == (
@@ -167,23 +172,14 @@ def test_a_published_layer_version_is_listed_added_and_outlives_its_deletion(
 def test_a_published_version_keeps_its_layers_as_they_were(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    shared = tmp_path / "second" / "python" / "shared.py"
     with emulator:
         client = boto3_lambda(emulator.url)
         first = client.publish_version(FunctionName="layered")["Version"]
         same = client.publish_version(FunctionName="layered")["Version"]
         call(client)  # a warm $LATEST environment, for the reload to retire
-        shared.write_text("WHO = 'edited'\n")
-        emulator.wait_for_line(containing("its layer"))
+        edit_the_second_layer(emulator, tmp_path)
         second = client.publish_version(FunctionName="layered")["Version"]
-        answers = {
-            qualifier: json.loads(
-                client.invoke(FunctionName="layered", Qualifier=qualifier, Payload=b"{}")[
-                    "Payload"
-                ].read()
-            )["shared"]
-            for qualifier in (first, second, "$LATEST")
-        }
+        answers = {q: call(client, q)["shared"] for q in (first, second, "$LATEST")}
         shown = client.get_function_configuration(FunctionName="layered", Qualifier=first)
     assert (first, same, second) == ("1", "1", "2")
     assert answers == {"1": "second", "2": "edited", "$LATEST": "edited"}
