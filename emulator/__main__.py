@@ -103,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
         help="an environment variable (repeatable)",
     )
     parser.add_argument("--code-dir", default=".", help="the handler's code directory (default .)")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a layer directory, merged into the function's /opt in the order given "
+        "(repeatable, 5 at most; for --config: the layers of functions that list none)",
+    )
     parser.add_argument("--config", type=Path, help="a TOML file of [functions.NAME] tables")
     parser.add_argument(
         "--function-url",
@@ -207,6 +215,7 @@ def parse_config(argv: Sequence[str], environ: Mapping[str, str]) -> EmulatorCon
         "idle_s": _given(args.idle_timeout, default("idle_s")),
         "retry_delays_s": args.async_retry_delays or default("retry_delays_s"),
         "watch": bool(args.watch),
+        "layers": tuple(os.path.abspath(layer) for layer in args.layer),
     }
     if sum(bool(x) for x in (command, args.handler, args.config)) != 1:
         raise ConfigError("give exactly one of: -- COMMAND, MODULE.FUNCTION, --config FILE")
@@ -257,6 +266,7 @@ def _single(
         idle_s=defaults["idle_s"],
         url=UrlConfig(args.url_port, args.function_url) if args.function_url else None,
         retry_delays_s=defaults["retry_delays_s"],
+        layers=defaults["layers"],
         # On by default in the zero-config form, where the code is being worked on.
         watch=args.watch if args.watch is not None else bool(args.handler),
     )

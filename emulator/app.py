@@ -10,6 +10,8 @@ What is built here and how it is wired::
     (a function URL's)                                      ├── HttpServer (its Runtime API)
                                                             └── RuntimeProcess
     EventBus ── LogPrinter (the output, through LogSink) and Tails (X-Amz-Log-Result)
+    ControlPlane ── LayerVersionsFrontend ── LayerStore (published layers, the state directory)
+                 └── FunctionsFrontend ── LayerCatalog (layer ARNs to directories)
     ControlPlane ── mapping routes ── MappingService ── Poller (one per enabled mapping)
                                                       └── SqsGateway (boto3; moto embedded)
 """
@@ -36,6 +38,8 @@ from emulator.frontends.control import ControlPlane, Route
 from emulator.frontends.event_config import EventConfigFrontend
 from emulator.frontends.functions import FunctionsFrontend
 from emulator.frontends.invoke import InvokeFrontend
+from emulator.frontends.layer_versions import LayerVersionsFrontend
+from emulator.frontends.layers import LayerCatalog
 from emulator.frontends.mappings import mapping_routes
 from emulator.frontends.provisioned import ProvisionedFrontend
 from emulator.frontends.urls import UrlFrontend
@@ -48,6 +52,7 @@ from emulator.observe.logs import LogPrinter, Tails
 from emulator.observe.sink import LogSink
 from emulator.sources import MappingExists, MappingService, NoSuchFunction
 from emulator.sqs import SqsGateway, SqsUnavailable
+from emulator.state.layers import LayerStore
 from emulator.state.store import StateStore
 
 __all__ = ["Emulator", "SystemClock", "run"]
@@ -101,6 +106,9 @@ class Emulator:
         region = config.functions[0].region if config.functions else "us-east-1"
         self.sqs = SqsGateway(config.sqs_endpoint, region, self._sqs_started)
         self._store = StateStore(config.state_dir)
+        state = config.state_dir
+        self._layers = LayerStore(state / "layers" if state is not None else None, region)
+        layers = LayerCatalog(functions, self._layers)
         self._catalog = Catalog(self._account, self._store, config.state_dir)
         self._settings = AsyncSettings(self._store, functions)
         self._queue = AsyncInvoker(
@@ -118,7 +126,8 @@ class Emulator:
         routes: list[Route] = [
             *EventConfigFrontend(self._functions, self._settings, clock.time).routes,
             *ConcurrencyFrontend(self._account).routes,
-            *FunctionsFrontend(self._functions, clock.time).routes,
+            *FunctionsFrontend(self._functions, clock.time, layers).routes,
+            *LayerVersionsFrontend(self._layers, clock.time).routes,
             *VersionsFrontend(self._functions, self._catalog, clock.time).routes,
             *ProvisionedFrontend(self._account, self._catalog, clock.time).routes,
             *mapping_routes(self.mappings),
@@ -197,6 +206,7 @@ class Emulator:
         await asyncio.gather(*(function.close() for function in self._functions.values()))
         await self.sqs.close()
         await self._store.close()
+        self._layers.close()
         self._catalog.close()
         if self._own_sink:
             self.sink.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ric
+from emulator.core.layers import MAX_LAYERS
 from emulator.core.streaming import StreamLimits
 from emulator.errors import ConfigError
 
@@ -91,7 +92,10 @@ class FunctionConfig:
     event_invoke: Mapping[str, Any] | None = None
     dead_letter: str | None = None
     reserved_concurrency: int | None = None  # PutFunctionConcurrency's, at start-up
-    watch: bool = False  # code reload: a change under code_dir retires warm environments
+    watch: bool = False  # code reload: a change under code_dir or a layer retires environments
+    # Layer directories (absolute), merged in this order into the stand-in for /opt
+    # (emulator.core.layers).
+    layers: tuple[str, ...] = ()
     retry_delays_s: tuple[float, ...] = (60.0, 120.0)
 
     def __post_init__(self) -> None:
@@ -111,6 +115,17 @@ class FunctionConfig:
             raise ConfigError(f"function {self.name}: reserved concurrency must be 0 or more")
         if len(self.retry_delays_s) != 2 or any(d < 0 for d in self.retry_delays_s):
             raise ConfigError(f"function {self.name}: give two retry delays, in seconds")
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        # "Adding layers to functions": up to five layers.
+        if len(self.layers) > MAX_LAYERS:
+            raise ConfigError(
+                f"function {self.name}: {MAX_LAYERS} layers at most, not {len(self.layers)}"
+            )
+        for layer in self.layers:
+            if not os.path.isdir(layer):
+                raise ConfigError(f"function {self.name}: no layer directory {layer}")
 
     @property
     def arn(self) -> str:
@@ -201,8 +216,8 @@ def load_toml(path: Path, defaults: Mapping[str, Any] | None = None) -> tuple[Fu
     ``port``, ``invoke_mode`` BUFFERED or RESPONSE_STREAM, ``alias``), ``async`` (a table:
     ``maximum_retry_attempts``, ``maximum_event_age``, ``on_success``,
     ``on_failure``, ``dead_letter`` (ARNs), ``retry_delays`` (two seconds)),
-    ``reserved_concurrency``, ``watch`` (code reload).
-    Relative code directories are taken from the file's directory.
+    ``reserved_concurrency``, ``watch`` (code reload), ``layers`` (directories).
+    Relative code and layer directories are taken from the file's directory.
     """
     document = _read_toml(path)
     tables = document.get("functions")
@@ -256,6 +271,7 @@ _KEYS = {
     "async",
     "reserved_concurrency",
     "watch",
+    "layers",
 }
 
 
@@ -296,8 +312,18 @@ def _function_from_table(
         url=_url(name, table.get("url")),
         reserved_concurrency=_optional_int(table.get("reserved_concurrency")),
         watch=bool(table.get("watch", defaults.get("watch", False))),
+        layers=_layers(name, table.get("layers"), base, defaults),
         **_async(name, table.get("async"), defaults),
     )
+
+
+def _layers(name: str, value: Any, base: Path, defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """The table's layer directories (from the file's directory), else the command line's."""
+    if value is None:
+        return tuple(defaults.get("layers", ()))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"functions.{name}.layers must be an array of directories")
+    return tuple(os.path.abspath(base / layer) for layer in value)
 
 
 def _optional_int(value: Any) -> int | None:

@@ -38,6 +38,7 @@ from emulator.core.invocation import Invocation, Outcome
 from emulator.core.lifecycle import Clock, Lifecycle, Limits
 from emulator.core.streaming import StreamLimits
 from emulator.environments import procfs
+from emulator.environments.opt import OptDir, with_layers
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
 from emulator.environments.relay import StreamRelay
 from emulator.environments.streamed import StreamedPosts
@@ -114,6 +115,7 @@ class EnvironmentDriver:
         self._server = HttpServer(self._route, limits=_patient(function), accept=self._accept)
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
+        self._opt: OptDir | None = None  # the merged layers, while the environment lives
         self._waiters: dict[int, asyncio.Future[HandOut | None]] = {}
         self._callers: dict[str, asyncio.Future[Outcome]] = {}
         self._relays: dict[str, StreamRelay] = {}
@@ -162,6 +164,7 @@ class EnvironmentDriver:
         env = lambda_environment(self.function, address, host.environ, when, host.credentials)
         if self.provisioned:
             env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
+        self._opt = with_layers(self.function.layers, env)
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,
@@ -260,6 +263,8 @@ class EnvironmentDriver:
         if self._process is not None:
             await self._process.stop(self.function.grace_s)
         await self._server.stop()
+        if self._opt is not None:
+            self._opt.close()
         for handle in self._timers.values():
             handle.cancel()
 

@@ -89,13 +89,16 @@ class ControlPlane:
         )
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object body; an empty body is ``{}``; else a 400 as Lambda's."""
+async def read_json(request: Request, limit: int = _BODY_LIMIT) -> dict[str, Any]:
+    """The request's JSON object body (``limit`` bytes at most); an empty body is ``{}``;
+    else a 400 as Lambda's."""
     try:
-        body = await request.read(_BODY_LIMIT)
+        body = await request.read(limit)
     except BodyTooLarge:
         raise ApiError(
-            413, "RequestEntityTooLargeException", "Request must be smaller than 1 MiB"
+            413,
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {limit // (1024 * 1024)} MiB",
         ) from None
     if not body.strip():
         return {}

@@ -6,10 +6,11 @@ botocore's service model (lambda 2015-03-31): GetFunction
 ListFunctions (``GET /2015-03-31/functions``, with ``Marker``, ``MaxItems``
 and ``FunctionVersion=ALL`` for the published versions too) and UpdateFunctionConfiguration (``PUT
 .../configuration``: environment, timeout, memory, handler, description, role,
-dead-letter config). An update applies to new environments: warm ones of the
-old configuration are retired (:meth:`FunctionService.reconfigure`). The
-functions are the ones declared on the command line or in TOML; they run a
-custom runtime (``provided.al2023``) and are kept in memory.
+dead-letter config, layers: :mod:`emulator.frontends.layers`). An update
+applies to new environments: warm ones of the old configuration are retired
+(:meth:`FunctionService.reconfigure`). The functions are the ones declared on
+the command line or in TOML; they run a custom runtime (``provided.al2023``)
+and are kept in memory.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from emulator.config import FunctionConfig, bootstrap_command
 from emulator.core.routing import LATEST
 from emulator.errors import ApiError, ConfigError
 from emulator.frontends.control import Route, ok, read_json
+from emulator.frontends.layers import LayerCatalog, layer_documents
 from emulator.functions.registry import Function
 from emulator.functions.revision import DEFAULT_ROLE, Facts
 from emulator.http import Request, Response
@@ -39,9 +41,12 @@ _DLQ = re.compile(r"^(arn:aws[a-zA-Z0-9-]*:(sqs|sns):[a-z0-9-]+:\d{12}:.+)?$")
 class FunctionsFrontend:
     """The four operations over the functions."""
 
-    def __init__(self, functions: Mapping[str, Function], now: Callable[[], float]) -> None:
+    def __init__(
+        self, functions: Mapping[str, Function], now: Callable[[], float], layers: LayerCatalog
+    ) -> None:
         self._functions = functions
         self._now = now
+        self._layers = layers
 
     @property
     def routes(self) -> list[Route]:
@@ -91,6 +96,8 @@ class FunctionsFrontend:
                 "GetFunction/GetAlias API to retrieve the latest Revision Id",
             )
         updated, extra = _updated(function.config, fields)
+        if "Layers" in fields:
+            updated = dataclasses.replace(updated, layers=self._layers.resolve(fields["Layers"]))
         try:
             function.latest.reconfigure(updated)
         except ConfigError as exc:
@@ -146,7 +153,7 @@ def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
         "Environment": {"Variables": dict(function.environment)},
         "TracingConfig": {"Mode": "PassThrough"},
         "RevisionId": facts.revision_id,
-        "Layers": [],
+        "Layers": layer_documents(function),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
@@ -177,13 +184,6 @@ def _updated(
 ) -> tuple[FunctionConfig, dict[str, str]]:
     """The configuration with ``fields`` applied, and the fields only kept to be shown."""
     changes: dict[str, Any] = {}
-    if fields.get("Layers"):
-        raise ApiError(
-            400,
-            "InvalidParameterValueException",
-            "Layers are not supported by this emulator yet: give the function's dependencies "
-            "in its code directory",
-        )
     if "Timeout" in fields:
         changes["timeout_s"] = float(_within(fields["Timeout"], "timeout", 1, 900))
     if "MemorySize" in fields:

@@ -105,18 +105,16 @@ class FunctionService:
             self._watcher = asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
-        """Code reload: a change under the code directory retires the warm environments."""
-        from emulator.functions.watch import EVERY_S, CodeWatch
+        """Code reload: a change under the code directory or a layer retires the warm
+        environments."""
+        from emulator.functions.watch import EVERY_S, FunctionWatch
 
-        watch = CodeWatch(self.function.code_dir)
+        watch = FunctionWatch(self.function.code_dir, self.function.layers)
         while True:
             await asyncio.sleep(EVERY_S)
-            changed = watch.changed()
-            if changed:
-                shown = ", ".join(changed[:3]) + (
-                    f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-                )
-                self._retire_all(f"its code changed ({shown})")
+            why = watch.changed(self.function.code_dir, self.function.layers)
+            if why:
+                self._retire_all(why)
 
     @property
     def held(self) -> int:

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from emulator.core.routing import Alias
-from emulator.functions.publish import copy_code, from_document, same_configuration, to_document
+from emulator.functions.publish import (
+    copy_code,
+    copy_layers,
+    from_document,
+    same_configuration,
+    same_layers,
+    to_document,
+)
 from emulator.functions.registry import Account, Function, ProvisionedConfig
 from emulator.functions.revision import Facts
 from emulator.state.store import StateStore
@@ -87,15 +94,21 @@ class Catalog:
         if function.versions:
             number = max(function.versions, key=int)
             service, last = function.versions[number]
-            if last.code_sha256 == facts.code_sha256 and same_configuration(
-                service.function, latest
+            last_config = service.function
+            if (
+                last.code_sha256 == facts.code_sha256
+                and same_configuration(last_config, latest)
+                and await asyncio.to_thread(same_layers, latest.layers, last_config.layers)
             ):
                 return number, False
         number = str(max((int(v) for v in function.versions), default=0) + 1)
         code = self._root() / "versions" / function.name / number
         await asyncio.to_thread(copy_code, latest.code_dir, code)
+        layers = await asyncio.to_thread(
+            copy_layers, latest.layers, code.with_name(f"{number}.layers")
+        )
         config = dataclasses.replace(
-            latest, version=number, code_dir=str(code), watch=False, url=None
+            latest, version=number, code_dir=str(code), watch=False, url=None, layers=layers
         )
         extra = {**facts.extra, "Description": description}
         facts = Facts(str(uuid.uuid4()), now, facts.code_size, facts.code_sha256, extra)

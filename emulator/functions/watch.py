@@ -1,4 +1,4 @@
-"""Code reload: what changed under a function's code directory since the last look.
+"""Code reload: what changed under a function's code directory or layers since the last look.
 
 The directory is walked (``__pycache__`` and dot-directories left out) and
 each file's modification time and size compared with the last walk's: no
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["EVERY_S", "CodeWatch", "Snapshot", "snapshot"]
+__all__ = ["EVERY_S", "CodeWatch", "FunctionWatch", "Snapshot", "snapshot"]
 
 EVERY_S = 0.5
 
@@ -48,3 +48,31 @@ class CodeWatch:
         }
         self._seen = now
         return sorted(names)
+
+
+class FunctionWatch:
+    """A function's code directory and layer directories, each watched by a
+    :class:`CodeWatch`; a folder first named is watched from then on."""
+
+    def __init__(self, code_dir: str, layers: tuple[str, ...]) -> None:
+        self._watches: dict[str, CodeWatch] = {}
+        self.changed(code_dir, layers)
+
+    def changed(self, code_dir: str, layers: tuple[str, ...]) -> str | None:
+        """Why the environments go, naming the files that changed; None: nothing did."""
+        reasons = []
+        for folder in (code_dir, *layers):
+            watch = self._watches.get(folder)
+            if watch is None:
+                self._watches[folder] = CodeWatch(folder)
+                continue
+            names = watch.changed()
+            if names:
+                what = "its code" if folder == code_dir else f"its layer {folder}"
+                reasons.append(f"{what} changed ({_shown(names)})")
+        return "; ".join(reasons) or None
+
+
+def _shown(names: list[str]) -> str:
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more

@@ -8,6 +8,7 @@ declares the session's functions, one or more per behaviour under test.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +33,7 @@ __all__ = [
     "boto3_lambda",
     "containing",
     "invoke_path",
+    "layer_zip",
     "process_gone",
     "toml_config",
     "wait_until",
@@ -115,6 +118,17 @@ def containing(fragment: str) -> Callable[[str], bool]:
 
 def invoke_path(identifier: str) -> str:
     return f"/2015-03-31/functions/{identifier}/invocations"
+
+
+def layer_zip(files: dict[str, tuple[str, int]]) -> bytes:
+    """A layer's archive: each file's text and Unix mode (``bin/`` tools: 0o755)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, (text, mode) in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            archive.writestr(info, text)
+    return buffer.getvalue()
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> bool:

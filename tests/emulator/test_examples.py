@@ -105,3 +105,12 @@ def test_the_release_example_routes_an_alias_and_provisions_it(tmp_path: Path) -
     ]
     version, body = lines[3].split(": ", 1)
     assert (version, json.loads(body)["greeting"]) == ("version 2", "Hello, canary!")
+
+
+def test_the_layers_example_greets_with_the_later_layers_word(tmp_path: Path) -> None:
+    config = str(EXAMPLES / "layers" / "layers.toml")
+    with EmulatorProcess(["--port", "0", "--config", config], cwd=tmp_path) as emulator:
+        answer = boto3_lambda(emulator.url).invoke(
+            FunctionName="greet", Payload=b'{"name": "reader"}'
+        )
+    assert json.loads(answer["Payload"].read()) == "HOWDY, READER!"

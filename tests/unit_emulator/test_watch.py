@@ -33,3 +33,23 @@ def test_a_rewrite_of_the_same_size_is_seen_by_its_time(tmp_path: Path) -> None:
     stat = app.stat()
     os.utime(app, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert watch.changed() == ["app.py"]
+
+
+def test_a_functions_watch_names_its_code_and_each_layer_that_changed(tmp_path: Path) -> None:
+    from emulator.functions.watch import FunctionWatch
+
+    code, layer, added = tmp_path / "code", tmp_path / "layer", tmp_path / "added"
+    for folder in (code, layer, added):
+        folder.mkdir()
+    watch = FunctionWatch(str(code), (str(layer),))
+    assert watch.changed(str(code), (str(layer),)) is None
+    (code / "app.py").write_text("x")
+    for name in "abcd":
+        (layer / f"{name}.py").write_text("x")
+    assert watch.changed(str(code), (str(layer),)) == (
+        f"its code changed (app.py); its layer {layer} changed (a.py, b.py, c.py and 1 more)"
+    )
+    # A layer given later (UpdateFunctionConfiguration) is watched from then on.
+    assert watch.changed(str(code), (str(added),)) is None
+    (added / "new.py").write_text("x")
+    assert watch.changed(str(code), (str(added),)) == f"its layer {added} changed (new.py)"

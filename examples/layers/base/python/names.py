@@ -1,0 +1,2 @@
+def who(event):
+    return event.get("name", "world")
