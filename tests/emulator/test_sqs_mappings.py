@@ -338,6 +338,6 @@ def test_a_mapping_of_an_alias_runs_the_version_it_points_to(setup: Setup, tmp_p
     assert created["FunctionArn"].endswith(":function:consumer:live")
     assert wait_until(lambda: setup.state(created["UUID"]) == "Enabled")
     setup.sqs.send_message(QueueUrl=url, MessageBody="to version 1")
-    assert wait_until(lambda: ran["one"].exists())
+    assert wait_until(ran["one"].exists)
     assert json.loads(ran["one"].read_text())["records"][0]["body"] == "to version 1"
     assert not ran["latest"].exists()
