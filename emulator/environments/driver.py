@@ -35,9 +35,10 @@ from emulator.core.effects import (
 )
 from emulator.core.events import EventBus, Notice, Where
 from emulator.core.invocation import Invocation, Outcome
-from emulator.core.lifecycle import Clock, Lifecycle, Limits
+from emulator.core.lifecycle import Clock, Lifecycle
 from emulator.core.streaming import StreamLimits
 from emulator.environments import procfs
+from emulator.environments.limits import lifecycle_limits, runtime_api_limits
 from emulator.environments.opt import OptDir, with_layers
 from emulator.environments.process import ProcessSpec, RuntimeProcess, describe_status
 from emulator.environments.relay import StreamRelay
@@ -46,24 +47,14 @@ from emulator.environments.variables import lambda_environment
 from emulator.errors import ApiError
 from emulator.extensions import Extensions
 from emulator.http import BodyTooLarge, ConnectionInfo, HttpServer, Request, Response
-from emulator.http import Limits as HttpLimits
 from emulator.protocols import runtime_api as api
 
-__all__ = ["EnvironmentDriver", "Host", "provisioned_init_limit"]
+__all__ = ["EnvironmentDriver", "Host"]
 
 # Memory is sampled this often while the environment serves, less often while idle.
 _BUSY_SAMPLE_S = 0.05
 _IDLE_SAMPLE_S = 0.5
 _INIT_ERROR_LIMIT = 6 * 1024 * 1024
-# The Runtime API's HTTP timeouts end this long after the lifecycle's own would.
-_SLACK_S = 10.0
-
-
-def provisioned_init_limit(function: FunctionConfig) -> float:
-    """ "The 10-second timeout doesn't apply to functions that use provisioned concurrency
-    [...] the time limit is 130 seconds or the configured function timeout (maximum 900
-    seconds), whichever is higher" ("Init phase", lambda-runtime-environment.html)."""
-    return max(130.0, function.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -103,16 +94,12 @@ class EnvironmentDriver:
         self._on_free = on_free
         self._on_gone = on_gone
         self.provisioned = provisioned
-        limits = Limits(
-            function.timeout_s,
-            function.memory_mb,
-            function.max_concurrency,
-            init_limit_s=provisioned_init_limit(function) if provisioned else 10.0,
-            provisioned=provisioned,
-        )
+        limits = lifecycle_limits(function, provisioned)
         where = Where(function.name, function.version, env_id)
         self.core = Lifecycle(where, limits, host.clock)
-        self._server = HttpServer(self._route, limits=_patient(function), accept=self._accept)
+        self._server = HttpServer(
+            self._route, limits=runtime_api_limits(function), accept=self._accept
+        )
         self._extensions = Extensions(function)
         self._process: RuntimeProcess | None = None
         self._opt: OptDir | None = None  # the merged layers, while the environment lives
@@ -420,22 +407,6 @@ class EnvironmentDriver:
         self._apply(effects)
         status, answer = api.answer(post, "", _INIT_ERROR_LIMIT)
         return _json(status, answer)
-
-
-def _patient(function: FunctionConfig) -> HttpLimits:
-    """The Runtime API's HTTP limits: its timeouts never come before the lifecycle's.
-
-    Lambda bounds a runtime by the function's timeout only (and, with
-    max_concurrency above 1, as long again to come back), so a handler may
-    work that long before its post, and a stream pause that long between
-    chunks; the HTTP server's own 120 s would cut them short.
-    """
-    defaults = HttpLimits()
-    wait = 2 * function.timeout_s + _SLACK_S
-    return HttpLimits(
-        idle_timeout_s=max(defaults.idle_timeout_s, wait),
-        body_timeout_s=max(defaults.body_timeout_s, wait),
-    )
 
 
 def _json(status: int, body: bytes) -> Response:

@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,3 +210,40 @@ def test_the_streaming_example_through_a_function_url(installed: Installed) -> N
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = b"".join(pieces).decode()
     assert "<h1>/from-the-wheel</h1>" in page and "<li>chunk 3" in page
+
+
+def serve_and_call(installed: Installed, args: list[str], client: list[str]) -> str:
+    """The wheel's emulator serving ``args``; what ``client`` (this run's Python, which has
+    boto3; URL last) printed."""
+    emulator = EmulatorProcess(
+        ["--port", "0", *args], cwd=installed.elsewhere, env=clean_env(), python=installed.python
+    )
+    try:
+        line = [sys.executable, *client, emulator.url]
+        done = subprocess.run(line, capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        status = emulator.stop(signal.SIGTERM)
+    assert (status, done.returncode) == (0, 0), (emulator.stderr, done.stderr)
+    return done.stdout
+
+
+def test_versions_copy_the_code_and_run_it_with_the_installed_ric(installed: Installed) -> None:
+    examples = installed.project / "examples"
+    printed = serve_and_call(
+        installed,
+        ["--code-dir", str(examples), "hello.handler"],
+        [str(examples / "release_demo.py")],
+    )
+    assert "provisioned concurrency of live: READY" in printed
+    assert "version 2: " in printed
+
+
+def test_the_layers_example_merges_its_layers(installed: Installed) -> None:
+    config = installed.project / "examples" / "layers" / "layers.toml"
+    payload = '{"name": "wheel"}'
+    printed = serve_and_call(
+        installed,
+        ["--config", str(config)],
+        ["-m", "emulator", "invoke", "greet", "--payload", payload, "--url"],
+    )
+    assert "HOWDY, WHEEL!" in printed
