@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from emulator.config import FunctionConfig
+from emulator.config import FunctionConfig, bootstrap_command
 from emulator.functions.revision import code_hash
 from emulator.functions.watch import snapshot
 from emulator.state.layers import published_entry
@@ -54,7 +54,20 @@ def from_document(document: Mapping[str, Any]) -> FunctionConfig:
         for name, value in document.items()
         if name in _FIELDS
     }
+    command = values.get("command", ())
+    if _ric_bootstrap(command):
+        # ric's own bootstrap, of the ric installed now: a version published before
+        # ric was reinstalled elsewhere (a new virtual environment) still starts.
+        values["command"] = bootstrap_command(command[2])
     return FunctionConfig(**values)
+
+
+def _ric_bootstrap(command: tuple[str, ...]) -> bool:
+    """The zero-config form's command (``bootstrap_command``), of any ric install."""
+    if len(command) != 3 or command[0] != "/bin/sh":
+        return False
+    script = Path(command[1])
+    return script.name == "bootstrap" and script.parent.name == "ric"
 
 
 def same_configuration(one: FunctionConfig, other: FunctionConfig) -> bool:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emulator.config import FunctionConfig, UrlConfig
+from emulator.config import FunctionConfig, UrlConfig, bootstrap_command
 from emulator.functions.publish import copy_code, from_document, same_configuration, to_document
 
 
@@ -71,3 +71,11 @@ def test_an_empty_code_directory_has_a_version_too(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     copy_code(str(tmp_path / "empty"), tmp_path / "v1")
     assert (tmp_path / "v1").is_dir()
+
+
+def test_a_version_of_rics_bootstrap_runs_the_ric_installed_now(tmp_path: Path) -> None:
+    moved = ("/bin/sh", "/gone/venv/lib/python3.11/site-packages/ric/bootstrap", "app.handler")
+    document = to_document(function(tmp_path, command=moved))
+    assert from_document(document).command == bootstrap_command("app.handler")
+    other = ("/bin/sh", "/opt/my/bootstrap", "app.handler")  # a runtime of the user's own
+    assert from_document(to_document(function(tmp_path, command=other))).command == other
