@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         "name", nargs="?", default="function", help="function name (default 'function')"
     )
     parser.add_argument(
+        "--qualifier", help="a version or alias to run (Invoke's Qualifier; default $LATEST)"
+    )
+    parser.add_argument(
         "--payload", default="", help="the event: JSON text, or @FILE to read it from"
     )
     kind = parser.add_mutually_exclusive_group()
@@ -57,7 +60,13 @@ def main(argv: Sequence[str]) -> int:
     headers = {"X-Amz-Invocation-Type": kind, "X-Amz-Log-Type": "Tail" if args.tail else "None"}
     url = f"{args.url.rstrip('/')}/2015-03-31/functions/{args.name}/invocations"
     try:
-        response = httpx.post(url, content=payload.encode(), headers=headers, timeout=args.timeout)
+        response = httpx.post(
+            url,
+            content=payload.encode(),
+            headers=headers,
+            params={"Qualifier": args.qualifier} if args.qualifier else None,
+            timeout=args.timeout,
+        )
     except httpx.HTTPError as exc:
         sys.stderr.write(f"emulator invoke: error: {exc}\n")
         return 2

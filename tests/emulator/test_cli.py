@@ -51,8 +51,10 @@ def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess
         ("boom", [], 1, {"errorType": "ValueError", "errorMessage": "boom"}, None),
         ("echo", ["--dry-run"], 0, None, None),
         ("nosuchfunction", [], 2, {"Type": "User"}, "404 ResourceNotFoundException"),
+        ("echo", ["--qualifier", "$LATEST"], 0, {"event": {}}, None),
+        ("echo", ["--qualifier", "7"], 2, {"Type": "User"}, "404 ResourceNotFoundException"),
     ],
-    ids=["result", "tail", "function-error", "dry-run", "unknown"],
+    ids=["result", "tail", "function-error", "dry-run", "unknown", "latest", "no-version-7"],
 )
 def test_the_invoke_client(
     emulator: EmulatorProcess,
