@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import signal
 import time
 from types import TracebackType
@@ -94,7 +96,11 @@ class Emulator:
         for subscriber in everyone:
             self.bus.subscribe(subscriber)
         self._clock = clock = clock or SystemClock()
-        host = Host(self.bus, clock, config.environ, config.streaming, config.credentials)
+        # The environments' /opt copies, in the state directory when there is one: what a
+        # killed emulator left there is removed at the next start.
+        scratch = None if config.state_dir is None else str(config.state_dir / "opt")
+        self._scratch = scratch
+        host = Host(self.bus, clock, config.environ, config.streaming, config.credentials, scratch)
         self._account = Account(config.account_concurrency)
         started = clock.time()
         for function in config.functions:
@@ -159,6 +165,9 @@ class Emulator:
 
     async def start(self) -> None:
         await self._store.open()  # first: a second emulator on this state directory stops here
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            os.makedirs(self._scratch)
         await self._settings.load(self._clock.time())
         await self._catalog.load()
         await self._server.start()

@@ -68,6 +68,7 @@ class Host:
     environ: Mapping[str, str]
     streaming: StreamLimits = field(default_factory=StreamLimits)
     credentials: Mapping[str, str] = field(default_factory=dict)  # every function's
+    scratch: str | None = None  # where environments' /opt copies go (None: the system's tmp)
 
 
 class EnvironmentDriver:
@@ -151,7 +152,7 @@ class EnvironmentDriver:
         env = lambda_environment(self.function, address, host.environ, when, host.credentials)
         if self.provisioned:
             env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
-        self._opt = with_layers(self.function.layers, env)
+        self._opt = with_layers(self.function.layers, env, host.scratch)
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,

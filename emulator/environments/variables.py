@@ -52,6 +52,8 @@ def lambda_environment(
             "AWS_DEFAULT_REGION": function.region,
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "LAMBDA_TASK_ROOT": function.code_dir,
+            # Lambda's ends in /var/task:/var/task/lib:/opt/lib (the layers add theirs).
+            "LD_LIBRARY_PATH": f"{function.code_dir}:{function.code_dir}/lib",
             "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
             "_HANDLER": function.handler,
             "TZ": ":UTC",

@@ -31,6 +31,9 @@ import shared, pkg
 
 def handler(event, context):
     opt = os.environ["RIC_OPT_DIR"]
+    if event.get("scribble"):  # a function writing into its /opt
+        with open(os.path.join(opt, "python", "shared.py"), "w") as out:
+            out.write("WHO = 'scribbled'\\n")
     tool = subprocess.run(["tool"], capture_output=True, text=True, check=True)
     return {"shared": shared.WHO, "pkg": pkg.WHO, "tool": tool.stdout.strip(),
             "lib": os.listdir(os.path.join(opt, "lib")), "opt": opt,
@@ -91,7 +94,8 @@ def test_a_layers_module_is_importable_and_a_later_layer_wins(
     opt = answer["opt"]
     assert (answer["shared"], answer["pkg"], answer["tool"]) == ("second", "second", "tool")
     assert answer["lib"] == ["x"]
-    assert answer["ld"].split(":")[-1] == f"{opt}/lib"
+    code = str(tmp_path / "code")
+    assert answer["ld"].split(":")[-3:] == [code, f"{code}/lib", f"{opt}/lib"]
     assert answer["path"].split(":")[-1] == f"{opt}/bin"
     # The task root, then the layers' site-packages, then their python/, as on Lambda.
     code = str(tmp_path / "code")
@@ -184,3 +188,16 @@ def test_a_published_version_keeps_its_layers_as_they_were(
     assert (first, same, second) == ("1", "1", "2")
     assert answers == {"1": "second", "2": "edited", "$LATEST": "edited"}
     assert [entry["Arn"].split(":")[-2] for entry in shown["Layers"]] == ["first", "second"]
+
+
+def test_what_a_function_writes_in_its_opt_stays_in_its_environment(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    with emulator:
+        client = boto3_lambda(emulator.url)
+        answer = client.invoke(FunctionName="layered", Payload=b'{"scribble": true}')
+        assert json.loads(answer["Payload"].read())["shared"] == "second"
+    # Each environment has a copy of the layers: theirs are as they were, no bytecode in them.
+    assert (tmp_path / "second" / "python" / "shared.py").read_text() == "WHO = 'second'\n"
+    assert not list((tmp_path / "second").rglob("__pycache__"))
+    assert not any("its layer" in line for line in emulator.lines)  # nothing to reload
