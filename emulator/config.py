@@ -173,14 +173,15 @@ class EmulatorConfig:
 def _outside_code(state_dir: Path | None, function: FunctionConfig) -> None:
     """A state directory in a code directory would be part of its code: every change of
     the database a change of the code (a reload, a new version each time, versions
-    within versions). A dot-directory there is left out of the code, so it may be."""
+    within versions). A top-level dot-directory there is left out of the code, so it
+    may be."""
     if state_dir is None:
         return
     try:
         inside = Path(os.path.abspath(state_dir)).relative_to(os.path.abspath(function.code_dir))
     except ValueError:
         return
-    if not any(part.startswith(".") or part == "__pycache__" for part in inside.parts):
+    if not inside.parts or not inside.parts[0].startswith("."):
         raise ConfigError(
             f"state directory {state_dir} is inside the code directory of function "
             f"{function.name} ({function.code_dir}): give one outside it, or a "

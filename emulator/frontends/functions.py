@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from emulator.config import FunctionConfig, bootstrap_command
 from emulator.core.routing import LATEST
+from emulator.core.stamps import api_timestamp
 from emulator.errors import ApiError, ConfigError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.frontends.layers import LayerCatalog, layer_documents
@@ -147,7 +147,7 @@ def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
         "Description": facts.extra.get("Description", ""),
         "Timeout": int(function.timeout_s),
         "MemorySize": function.memory_mb,
-        "LastModified": _iso(facts.modified),
+        "LastModified": api_timestamp(facts.modified),
         "CodeSha256": facts.code_sha256,
         "Version": function.version,
         "Environment": {"Variables": dict(function.environment)},
@@ -227,9 +227,3 @@ def whole(text: str) -> int:
     if not text.isdecimal():
         raise ApiError(400, "InvalidParameterValueException", f"{text!r} is not a whole number")
     return int(text)
-
-
-def _iso(moment: float) -> str:
-    """Lambda's LastModified: ``2019-02-20T12:00:00.000+0000``."""
-    millis = round(moment * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{millis:03d}+0000"

@@ -95,7 +95,12 @@ class LayerVersionsFrontend:
         head, _, version = arn.rpartition(":")
         if not version.isdecimal():
             raise _invalid(f"{arn!r} is not a layer version ARN")
-        return ok(self._store.get(layer_name(head), int(version)))
+        name = layer_name(head)
+        if head != self._store.layer_arn(name):  # another region's or account's
+            raise ApiError(
+                404, "ResourceNotFoundException", "The resource you requested does not exist."
+            )
+        return ok(self._store.get(name, int(version)))
 
 
 def _version(match: re.Match[str]) -> int:

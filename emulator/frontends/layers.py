@@ -68,6 +68,7 @@ class LayerCatalog:
             raise _invalid("Layers must be a list of layer version ARNs")
         if len(arns) > MAX_LAYERS:
             raise _invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
+        _one_version_each(arns)
         return tuple(self._folder(arn) for arn in arns)
 
     def _folder(self, arn: str) -> str:
@@ -88,6 +89,19 @@ class LayerCatalog:
         for region, folder in self._declared + current:
             known.setdefault(layer_arn(region, folder), set()).add(folder)
         return known
+
+
+def _one_version_each(arns: list[str]) -> None:
+    """Lambda's rule: one version of a layer per function (the same one twice included)."""
+    seen: dict[str, str] = {}
+    for arn in arns:
+        layer = arn.rpartition(":")[0]
+        if layer in seen:
+            raise _invalid(
+                "Two different versions of the same layer are not allowed to be referenced "
+                f"in the same function. {seen[layer]} and {arn} are versions of the same layer."
+            )
+        seen[layer] = arn
 
 
 def _invalid(message: str) -> ApiError:

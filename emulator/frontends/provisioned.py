@@ -15,12 +15,12 @@ concurrency, of which 100 always stay free.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
 from emulator.config import UNRESERVED_MINIMUM
 from emulator.core.routing import LATEST
+from emulator.core.stamps import api_timestamp
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
 from emulator.frontends.functions import page
@@ -104,7 +104,7 @@ class ProvisionedFrontend:
             "AvailableProvisionedConcurrentExecutions": state.ready,
             "AllocatedProvisionedConcurrentExecutions": state.ready,
             "Status": state.status,
-            "LastModified": _iso(function.provisioned[qualifier].modified),
+            "LastModified": api_timestamp(function.provisioned[qualifier].modified, millis=False),
         }
         if state.reason is not None:
             document["StatusReason"] = state.reason
@@ -188,8 +188,3 @@ def _check_target(function: Function, qualifier: str) -> None:
             f"{clash} already has a Provisioned Concurrency config for the version that "
             f"{qualifier} runs: delete one of them first",
         )
-
-
-def _iso(moment: float) -> str:
-    """``2019-12-31T20:28:49+0000``, as the service model's Timestamp is written here."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(moment))

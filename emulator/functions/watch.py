@@ -1,6 +1,7 @@
 """Code reload: what changed under a function's code directory or layers since the last look.
 
-The directory is walked (``__pycache__`` and dot-directories left out) and
+The directory is walked (``__pycache__`` and its top-level dot-directories,
+``.git``, ``.venv`` and the like, left out) and
 each file's modification time and size compared with the last walk's: no
 inotify, so nothing but the standard library, at the cost of a walk every
 :data:`EVERY_S` seconds while the emulator runs.
@@ -19,10 +20,13 @@ Snapshot = dict[str, tuple[int, int]]
 
 
 def snapshot(folder: str) -> Snapshot:
-    """The files of ``folder`` as code: ``__pycache__`` and dot-directories left out."""
+    """The files of ``folder`` as code: ``__pycache__`` left out, and the top-level
+    dot-directories (a tool's: ``.git``, ``.venv``, a state directory); a package's own,
+    deeper down (``pkg/.libs`` of a wheel), are code."""
     found: Snapshot = {}
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        top = root == folder
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not (top and d.startswith(".")))
         for name in sorted(files):
             path = os.path.join(root, name)
             try:

@@ -21,11 +21,12 @@ import os
 import re
 import shutil
 import tempfile
-import time
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from emulator.core.stamps import api_timestamp
 from emulator.errors import ApiError
 
 __all__ = ["UNZIPPED_LIMIT", "LayerStore", "layer_name", "published_entry"]
@@ -52,6 +53,7 @@ class LayerStore:
         self._root = root.absolute() if root is not None else None
         self._temporary = root is None
         self._region = region
+        self._publishing = threading.Lock()  # each publish takes the next number
 
     @property
     def root(self) -> Path:
@@ -70,17 +72,25 @@ class LayerStore:
     # -- the operations ----------------------------------------------------------------
 
     def publish(self, name: str, fields: dict[str, Any], now: float) -> dict[str, Any]:
-        """PublishLayerVersion: ``fields`` its request document (``Content.ZipFile`` base64)."""
+        """PublishLayerVersion: ``fields`` its request document (``Content.ZipFile`` base64).
+
+        Unpacked beside the versions first, then moved into place whole: an archive that
+        cannot be unpacked leaves nothing behind. One at a time (calls come from threads).
+        """
         archive = _archive(fields.get("Content"))
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
-        version = _next_version(folder)
-        where = folder / str(version)
-        where.mkdir()
-        (where / "layer.zip").write_bytes(archive)
-        _unpack(archive, where / "content")
-        document = self._document(name, version, archive, fields, now)
-        (where / "layer.json").write_text(json.dumps(document))
+        staging = Path(tempfile.mkdtemp(prefix=".publishing-", dir=folder))
+        try:
+            (staging / "layer.zip").write_bytes(archive)
+            _unpack(archive, staging / "content")
+            with self._publishing:
+                version = _next_version(folder)
+                document = self._document(name, version, archive, fields, now)
+                (staging / "layer.json").write_text(json.dumps(document))
+                staging.rename(folder / str(version))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return document
 
     def get(self, name: str, version: int) -> dict[str, Any]:
@@ -137,7 +147,7 @@ class LayerStore:
             },
             "LayerArn": self.layer_arn(name),
             "LayerVersionArn": f"{self.layer_arn(name)}:{version}",
-            "CreatedDate": _iso(now),
+            "CreatedDate": api_timestamp(now),
             "Version": version,
         }
         document.update({key: fields[key] for key in _FIELDS if key in fields})
@@ -182,13 +192,20 @@ def _archive(content: Any) -> bytes:
 
 def _unpack(archive: bytes, target: Path) -> None:
     """The archive's files under ``target``, with the modes the archive gives them
-    (a layer's ``bin/`` tools must stay executable)."""
-    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
-        for info in opened.infolist():
-            path = opened.extract(info, target)  # never outside target: zipfile's own care
-            mode = (info.external_attr >> 16) & 0o777
-            if mode and not info.is_dir():
-                os.chmod(path, mode)
+    (a layer's ``bin/`` tools must stay executable); a 400 when it cannot be unpacked
+    (a file where a directory goes, a damaged entry)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+            for info in opened.infolist():
+                path = opened.extract(info, target)  # never outside target: zipfile's care
+                mode = (info.external_attr >> 16) & 0o777
+                if mode and not info.is_dir():
+                    os.chmod(path, mode)
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise _invalid(
+            f"Could not unzip uploaded file. Please check your file, then try to upload "
+            f"again. ({exc})"
+        ) from None
 
 
 def _next_version(folder: Path) -> int:
@@ -196,12 +213,6 @@ def _next_version(folder: Path) -> int:
     version = int(last.read_text()) + 1 if last.exists() else 1
     last.write_text(str(version))
     return version
-
-
-def _iso(moment: float) -> str:
-    """Lambda's CreatedDate: ``2018-11-27T15:10:45.123+0000``."""
-    millis = round(moment * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{millis:03d}+0000"
 
 
 def _invalid(message: str) -> ApiError:

@@ -90,3 +90,37 @@ def test_the_catalog_resolves_published_versions_and_shows_their_arn(tmp_path: P
     (folder,) = catalog.resolve([ARN + ":1"])
     shown = layer_documents(FunctionConfig("f", ("true",), "/", layers=(folder,)))
     assert [entry["Arn"] for entry in shown] == [ARN + ":1"]
+
+
+def test_entries_that_climb_out_stay_inside_the_content(tmp_path: Path) -> None:
+    store = LayerStore(tmp_path / "layers", "us-east-1")
+    escaping = {"../../../escaped.txt": ("x", 0o644), "/abs/escaped.txt": ("x", 0o644)}
+    store.publish("slip", {"Content": {"ZipFile": archive(escaping)}}, 0.0)
+    content = tmp_path / "layers" / "slip" / "1" / "content"
+    assert sorted(str(p.relative_to(content)) for p in content.rglob("*.txt")) == [
+        "abs/escaped.txt",
+        "escaped.txt",
+    ]
+    assert not list(tmp_path.glob("escaped.txt"))
+    assert [p.name for p in tmp_path.iterdir()] == ["layers"]
+
+
+def test_an_archive_that_cannot_be_unpacked_is_a_400_and_leaves_nothing(tmp_path: Path) -> None:
+    store = LayerStore(tmp_path, "us-east-1")
+    clash = {"python/x": ("a file", 0o644), "python/x/y.py": ("under the file", 0o644)}
+    with pytest.raises(ApiError) as error:
+        store.publish("clash", {"Content": {"ZipFile": archive(clash)}}, 0.0)
+    assert refused(error) == (400, "InvalidParameterValueException")
+    assert "Could not unzip uploaded file" in error.value.message
+    assert [p.name for p in (tmp_path / "clash").iterdir()] == []  # no version, no number
+    good = store.publish("clash", {"Content": {"ZipFile": archive({"a.py": ("", 0o644)})}}, 0.0)
+    assert good["Version"] == 1
+
+
+def test_two_versions_of_one_layer_are_refused_for_one_function(tmp_path: Path) -> None:
+    catalog = LayerCatalog({}, LayerStore(tmp_path, "us-east-1"))
+    for arns in ([ARN + ":1", ARN + ":2"], [ARN + ":1", ARN + ":1"]):
+        with pytest.raises(ApiError) as error:
+            catalog.resolve(arns)
+        assert refused(error) == (400, "InvalidParameterValueException")
+        assert "are versions of the same layer" in error.value.message

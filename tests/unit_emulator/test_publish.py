@@ -53,6 +53,8 @@ def test_the_code_is_copied_as_code_reload_sees_it(tmp_path: Path) -> None:
     (source / "pkg").mkdir(parents=True)
     (source / "app.py").write_text("A = 1\n")
     (source / "pkg" / "mod.py").write_text("B = 2\n")
+    (source / "pkg" / ".libs").mkdir()  # a wheel's own, deeper down: code
+    (source / "pkg" / ".libs" / "inner.so").write_bytes(b"\0")
     (source / "__pycache__").mkdir()
     (source / "__pycache__" / "app.pyc").write_bytes(b"\0")
     (source / ".git").mkdir()
@@ -62,7 +64,7 @@ def test_the_code_is_copied_as_code_reload_sees_it(tmp_path: Path) -> None:
     (target / "stale.py").write_text("left from a forgotten state\n")
     copy_code(str(source), target)
     copied = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
-    assert copied == ["app.py", "pkg/mod.py"]
+    assert copied == ["app.py", "pkg/.libs/inner.so", "pkg/mod.py"]
     (source / "app.py").write_text("A = 2\n")  # the copy is a snapshot
     assert (target / "app.py").read_text() == "A = 1\n"
 
