@@ -97,7 +97,8 @@ class FunctionsFrontend:
             )
         updated, extra = _updated(function.config, fields)
         if "Layers" in fields:
-            updated = dataclasses.replace(updated, layers=self._layers.resolve(fields["Layers"]))
+            layers = self._layers.resolve(fields["Layers"], updated.code_dir)
+            updated = dataclasses.replace(updated, layers=layers)
         try:
             function.latest.reconfigure(updated)
         except ConfigError as exc:

@@ -25,7 +25,7 @@ from emulator.config import FunctionConfig
 from emulator.core.layers import MAX_LAYERS
 from emulator.errors import ApiError
 from emulator.functions.watch import snapshot
-from emulator.state.layers import LayerStore, published_entry
+from emulator.state.layers import UNZIPPED_LIMIT, LayerStore, published_entry
 
 __all__ = ["LayerCatalog", "layer_arn", "layer_documents"]
 
@@ -47,8 +47,7 @@ def _document(region: str, folder: str) -> dict[str, Any]:
     published = published_entry(folder)
     if published is not None:
         return published
-    size = sum(size for _, size in snapshot(folder).values())
-    return {"Arn": layer_arn(region, folder), "CodeSize": size}
+    return {"Arn": layer_arn(region, folder), "CodeSize": _unzipped(folder)}
 
 
 class LayerCatalog:
@@ -62,14 +61,22 @@ class LayerCatalog:
         self._store = store
         self._declared = [(f.region, folder) for f in functions.values() for folder in f.layers]
 
-    def resolve(self, arns: Any) -> tuple[str, ...]:
-        """The directories of UpdateFunctionConfiguration's ``Layers``, in order."""
+    def resolve(self, arns: Any, code_dir: str) -> tuple[str, ...]:
+        """The directories of UpdateFunctionConfiguration's ``Layers``, in order; with
+        the code in ``code_dir`` they must fit in Lambda's 250 MB, unzipped."""
         if not isinstance(arns, list) or not all(isinstance(arn, str) for arn in arns):
             raise _invalid("Layers must be a list of layer version ARNs")
         if len(arns) > MAX_LAYERS:
             raise _invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
         _one_version_each(arns)
-        return tuple(self._folder(arn) for arn in arns)
+        folders = tuple(self._folder(arn) for arn in arns)
+        size = sum(_unzipped(folder) for folder in (code_dir, *folders))
+        if size > UNZIPPED_LIMIT:
+            raise _invalid(
+                "Function code combined with layers exceeds the maximum allowed size of "
+                f"{UNZIPPED_LIMIT} bytes. The actual size is {size} bytes."
+            )
+        return folders
 
     def _folder(self, arn: str) -> str:
         published = self._store.folder_of(arn) if self._store is not None else None
@@ -89,6 +96,10 @@ class LayerCatalog:
         for region, folder in self._declared + current:
             known.setdefault(layer_arn(region, folder), set()).add(folder)
         return known
+
+
+def _unzipped(folder: str) -> int:
+    return sum(size for _, size in snapshot(folder).values())
 
 
 def _one_version_each(arns: list[str]) -> None:

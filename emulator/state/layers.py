@@ -29,10 +29,12 @@ from typing import Any
 from emulator.core.stamps import api_timestamp
 from emulator.errors import ApiError
 
-__all__ = ["UNZIPPED_LIMIT", "LayerStore", "layer_name", "published_entry"]
+__all__ = ["UNZIPPED_LIMIT", "ZIPPED_LIMIT", "LayerStore", "layer_name", "published_entry"]
 
-# "Lambda quotas": a function and its layers, unzipped, 250 MB.
+# "Lambda quotas": a function and its layers, unzipped, 250 MB; an archive uploaded
+# directly (not through S3), 50 MB.
 UNZIPPED_LIMIT = 262_144_000
+ZIPPED_LIMIT = 52_428_800
 _NAME = re.compile(r"^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:)?([a-zA-Z0-9_-]{1,140})$")
 _FIELDS = ("Description", "CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo")
 
@@ -185,6 +187,13 @@ def _archive(content: Any) -> bytes:
         raise _invalid(
             "Could not unzip uploaded file. Please check your file, then try to upload again."
         ) from None
+    if len(archive) > ZIPPED_LIMIT:  # its base64 would be over the request's limit
+        raise ApiError(
+            413,
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {-(-ZIPPED_LIMIT * 4 // 3)} bytes for the "
+            "PublishLayerVersion operation",
+        )
     if unzipped > UNZIPPED_LIMIT:
         raise _invalid(f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
     return archive

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -87,7 +89,7 @@ def test_the_catalog_resolves_published_versions_and_shows_their_arn(tmp_path: P
     store = LayerStore(tmp_path, "us-east-1")
     store.publish("tools", {"Content": {"ZipFile": archive({"a": ("12", 0)})}}, 0.0)
     catalog = LayerCatalog({}, store)
-    (folder,) = catalog.resolve([ARN + ":1"])
+    (folder,) = catalog.resolve([ARN + ":1"], str(tmp_path))
     shown = layer_documents(FunctionConfig("f", ("true",), "/", layers=(folder,)))
     assert [entry["Arn"] for entry in shown] == [ARN + ":1"]
 
@@ -121,6 +123,31 @@ def test_two_versions_of_one_layer_are_refused_for_one_function(tmp_path: Path) 
     catalog = LayerCatalog({}, LayerStore(tmp_path, "us-east-1"))
     for arns in ([ARN + ":1", ARN + ":2"], [ARN + ":1", ARN + ":1"]):
         with pytest.raises(ApiError) as error:
-            catalog.resolve(arns)
+            catalog.resolve(arns, str(tmp_path))
         assert refused(error) == (400, "InvalidParameterValueException")
         assert "are versions of the same layer" in error.value.message
+
+
+def test_the_code_and_its_layers_must_fit_in_250_mb(tmp_path: Path) -> None:
+    store = LayerStore(tmp_path / "layers", "us-east-1")
+    store.publish("big", {"Content": {"ZipFile": archive({"a.py": ("x" * 1000, 0o644)})}}, 0.0)
+    code = tmp_path / "code"
+    code.mkdir()
+    with open(code / "huge.bin", "wb") as out:  # sparse: big, but nothing written
+        out.truncate(262_144_000 - 999)
+    catalog = LayerCatalog({}, store)
+    with pytest.raises(ApiError) as error:
+        catalog.resolve([ARN.replace("tools", "big") + ":1"], str(code))
+    assert refused(error) == (400, "InvalidParameterValueException")
+    assert "The actual size is 262144001 bytes" in error.value.message
+
+
+def test_an_archive_over_50_mb_is_too_large(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as stored:
+        stored.writestr("big.bin", os.urandom(52_428_800))
+    zipped = base64.b64encode(buffer.getvalue()).decode()
+    with pytest.raises(ApiError) as error:
+        LayerStore(tmp_path, "us-east-1").publish("big", {"Content": {"ZipFile": zipped}}, 0.0)
+    assert refused(error) == (413, "RequestEntityTooLargeException")
+    assert "smaller than 69905067 bytes" in error.value.message

@@ -122,17 +122,17 @@ def test_the_catalog_resolves_known_layer_arns_and_refuses_others(tmp_path: Path
     functions = {"f": function(one, two)}
     catalog = LayerCatalog(functions)
     arn = "arn:aws:lambda:us-east-1:123456789012:layer:{}:1".format
-    assert catalog.resolve([arn("two"), arn("one")]) == (two, one)
+    assert catalog.resolve([arn("two"), arn("one")], str(tmp_path)) == (two, one)
     functions["f"] = function()  # the declared ones stay known
-    assert catalog.resolve([arn("one")]) == (one,)
+    assert catalog.resolve([arn("one")], str(tmp_path)) == (one,)
     for bad, message in [
         ("x", "must be a list"),
         ([arn("nope")], "neither published nor one of this emulator's layer directories"),
         ([arn("one")] * 6, "more than 5 layers"),
     ]:
         with pytest.raises(ApiError, match=message) as refused:
-            catalog.resolve(bad)
+            catalog.resolve(bad, str(tmp_path))
         assert refused.value.error_type == "InvalidParameterValueException"
     functions["g"] = function(same)  # two directories named "one": which one is not known
     with pytest.raises(ApiError, match="names two of them"):
-        catalog.resolve([arn("one")])
+        catalog.resolve([arn("one")], str(tmp_path))
