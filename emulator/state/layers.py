@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import zipfile
@@ -206,6 +207,9 @@ def _unpack(archive: bytes, target: Path) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as opened:
             for info in opened.infolist():
+                if stat.S_ISLNK(info.external_attr >> 16):  # a library's version link
+                    _link(opened.read(info).decode(), info.filename, target)
+                    continue
                 path = opened.extract(info, target)  # never outside target: zipfile's care
                 mode = (info.external_attr >> 16) & 0o777
                 if mode and not info.is_dir():
@@ -215,6 +219,20 @@ def _unpack(archive: bytes, target: Path) -> None:
             f"Could not unzip uploaded file. Please check your file, then try to upload "
             f"again. ({exc})"
         ) from None
+
+
+def _link(pointee: str, name: str, target: Path) -> None:
+    """A symbolic link of the archive, made as one, if it and what it points to stay
+    inside ``target`` (a link out of the layer would reach the emulator's machine)."""
+    root = os.path.realpath(target)
+    where = os.path.normpath(os.path.join(root, name.lstrip("/")))
+    pointed = os.path.normpath(os.path.join(os.path.dirname(where), pointee))
+    if os.path.isabs(pointee) or not all(
+        path.startswith(root + os.sep) for path in (where, pointed)
+    ):
+        raise _invalid(f"the archive's link {name} -> {pointee} points outside the layer")
+    os.makedirs(os.path.dirname(where), exist_ok=True)
+    os.symlink(pointee, where)
 
 
 def _next_version(folder: Path) -> int:

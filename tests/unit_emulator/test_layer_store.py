@@ -151,3 +151,25 @@ def test_an_archive_over_50_mb_is_too_large(tmp_path: Path) -> None:
         LayerStore(tmp_path, "us-east-1").publish("big", {"Content": {"ZipFile": zipped}}, 0.0)
     assert refused(error) == (413, "RequestEntityTooLargeException")
     assert "smaller than 69905067 bytes" in error.value.message
+
+
+def link_zip(name: str, pointee: str) -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lib/libfoo.so.1", "the library")
+        link = zipfile.ZipInfo(name)
+        link.external_attr = (0o120777) << 16
+        archive.writestr(link, pointee)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_a_link_in_the_archive_is_a_link_if_it_stays_inside(tmp_path: Path) -> None:
+    store = LayerStore(tmp_path / "layers", "us-east-1")
+    store.publish("libs", {"Content": {"ZipFile": link_zip("lib/libfoo.so", "libfoo.so.1")}}, 0.0)
+    linked = tmp_path / "layers" / "libs" / "1" / "content" / "lib" / "libfoo.so"
+    assert (os.readlink(linked), linked.read_text()) == ("libfoo.so.1", "the library")
+    for name, pointee in (("lib/out", "../../../../etc/passwd"), ("lib/abs", "/etc/passwd")):
+        with pytest.raises(ApiError) as error:
+            store.publish("libs", {"Content": {"ZipFile": link_zip(name, pointee)}}, 0.0)
+        assert refused(error) == (400, "InvalidParameterValueException")
+        assert "points outside the layer" in error.value.message
