@@ -33,6 +33,8 @@ if os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency":
         time.sleep(0.01)
 
 def handler(event, context):
+    if event.get("die"):
+        os._exit(3)
     if "running" in event:
         pathlib.Path(event["running"]).write_text(str(os.getpid()))
         while not os.path.exists(event["release"]):
@@ -248,3 +250,22 @@ def test_aliases_take_provisioned_concurrency_as_lambda_allows(tmp_path: Path) -
         with pytest.raises(ClientError) as moved:
             client.update_alias(FunctionName="warm", Name="live", FunctionVersion="$LATEST")
         assert moved.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_a_provisioned_environment_that_crashes_is_replaced(tmp_path: Path) -> None:
+    with start(tmp_path) as emulator:
+        client = boto3_lambda(emulator.url)
+        client.publish_version(FunctionName="warm")
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=1
+        )
+        assert wait_until(lambda: ready(client, "1"), timeout=30)
+        died = httpx.post(emulator.url + invoke_path("warm:1"), json={"die": True}, timeout=30)
+        assert died.headers["x-amz-function-error"] == "Unhandled"
+
+        def inits() -> int:
+            lines = emulator.function_lines("warm")
+            return sum(line == "init as provisioned-concurrency" for line in lines)
+
+        assert wait_until(lambda: inits() == 2 and ready(client, "1"), timeout=30)
+        assert invoke(emulator, "1").json()["init"] == "provisioned-concurrency"
