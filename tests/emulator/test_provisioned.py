@@ -29,6 +29,8 @@ import os, pathlib, sys, time
 
 print("init as", os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], flush=True)
 if os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency":
+    if os.environ.get("FAIL_PROVISIONED"):
+        raise RuntimeError("this init fails when provisioned")
     while os.path.exists(os.environ["HOLD_INIT"]):  # the test holds a provisioned init here
         time.sleep(0.01)
 
@@ -269,3 +271,21 @@ def test_a_provisioned_environment_that_crashes_is_replaced(tmp_path: Path) -> N
 
         assert wait_until(lambda: inits() == 2 and ready(client, "1"), timeout=30)
         assert invoke(emulator, "1").json()["init"] == "provisioned-concurrency"
+
+
+def test_a_provisioned_init_that_fails_is_failed_with_lambdas_reason(tmp_path: Path) -> None:
+    failing = {"environment": {"HOLD_INIT": "hold-init", "FAIL_PROVISIONED": "1"}}
+    with start(tmp_path, failing) as emulator:
+        client = boto3_lambda(emulator.url)
+        client.publish_version(FunctionName="warm")
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=1
+        )
+
+        def status() -> Any:
+            return client.get_provisioned_concurrency_config(FunctionName="warm", Qualifier="1")
+
+        assert wait_until(lambda: status()["Status"] == "FAILED", timeout=30)
+        assert status()["StatusReason"] == "FUNCTION_ERROR_INIT_FAILURE"
+        assert status()["AvailableProvisionedConcurrentExecutions"] == 0
+        assert invoke(emulator, "1").json()["init"] == "on-demand"  # served on demand still
