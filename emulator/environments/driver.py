@@ -152,7 +152,8 @@ class EnvironmentDriver:
         env = lambda_environment(self.function, address, host.environ, when, host.credentials)
         if self.provisioned:
             env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
-        self._opt = with_layers(self.function.layers, env, host.scratch)
+        # A copy of the layers: off the loop, which other invocations go on using meanwhile.
+        self._opt = await asyncio.to_thread(with_layers, self.function.layers, env, host.scratch)
         spec = ProcessSpec(
             self.function.command,
             self.function.code_dir,
