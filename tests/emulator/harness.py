@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -343,6 +343,39 @@ def web_app_emulator(folder: Path, module: str, source: str) -> EmulatorProcess:
     config = folder / "functions.toml"
     config.write_text(toml_config(functions, str(folder)))
     return EmulatorProcess(["--port", "0", "--config", str(config)], cwd=folder)
+
+
+def gated_events(emulator: EmulatorProcess, gate: Path) -> str:
+    """``events?gate=DIR`` of a web app's ``live`` URL (see :func:`web_app_emulator`),
+    released event by event: each arrives alone, after the head. The Content-Type."""
+    url = url_of(emulator, "live") + f"events?gate={gate}"
+    with httpx.stream("GET", url, timeout=30) as response:
+        # The status and headers arrive before the app has any event to send.
+        assert response.status_code == 200
+        body = response.iter_bytes()
+        for index in range(3):
+            (gate / str(index)).touch()
+            assert _read_until(body, f"data: {index}\n\n".encode())
+        assert list(body) == []
+    return response.headers["content-type"]
+
+
+def _read_until(body: Iterator[bytes], wanted: bytes) -> bool:
+    """Whether the body's next chunks make ``wanted``, and nothing more."""
+    got = b""
+    while len(got) < len(wanted):
+        got += next(body)
+    return got == wanted
+
+
+def non_http_error(emulator: EmulatorProcess) -> str:
+    """A web app's ``flat`` function invoked with an SQS event: its error payload."""
+    client = boto3_lambda(emulator.url)
+    answer = client.invoke(FunctionName="flat", Payload=b'{"Records": []}')
+    assert answer["FunctionError"] == "Unhandled"
+    error: str = answer["Payload"].read().decode()
+    assert "understood: API Gateway REST API (payload format 1.0)" in error
+    return error
 
 
 def url_of(emulator: EmulatorProcess, name: str) -> str:

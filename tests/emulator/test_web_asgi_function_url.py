@@ -17,8 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator.harness import EmulatorProcess, boto3_lambda, url_of, web_app_emulator
-from tests.emulator.test_web_function_url import read_until
+from tests.emulator.harness import (
+    EmulatorProcess,
+    gated_events,
+    non_http_error,
+    url_of,
+    web_app_emulator,
+)
 
 APP = textwrap.dedent(
     """
@@ -124,28 +129,11 @@ def test_the_lifespans_state_lives_across_warm_invocations(
 def test_server_sent_events_stream_as_the_app_sends_them(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    url = url_of(emulator, "live") + f"events?gate={tmp_path}"
-    with httpx.stream("GET", url, timeout=30) as response:
-        # The status and headers arrive before the app has any event to send.
-        assert response.status_code == 200
-        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
-        body = response.iter_bytes()
-        for index in range(3):
-            (tmp_path / str(index)).touch()
-            assert read_until(body, f"data: {index}\n\n".encode())
-        assert list(body) == []
+    assert gated_events(emulator, tmp_path) == "text/event-stream; charset=utf-8"
 
 
 def test_a_non_http_event_is_a_function_error(emulator: EmulatorProcess) -> None:
-    client = boto3_lambda(emulator.url)
-    try:
-        answer = client.invoke(FunctionName="flat", Payload=b'{"Records": []}')
-    finally:
-        client.close()
-    assert answer["FunctionError"] == "Unhandled"
-    error = answer["Payload"].read().decode()
-    assert "NotAnHttpEvent" in error
-    assert "understood: API Gateway REST API (payload format 1.0)" in error
+    assert "NotAnHttpEvent" in non_http_error(emulator)
 
 
 def test_the_example_app_streams_and_shuts_its_lifespan_down() -> None:

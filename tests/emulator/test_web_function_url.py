@@ -14,7 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator.harness import EmulatorProcess, boto3_lambda, url_of, web_app_emulator
+from tests.emulator.harness import (
+    EmulatorProcess,
+    gated_events,
+    non_http_error,
+    url_of,
+    web_app_emulator,
+)
 
 APP = textwrap.dedent(
     """
@@ -78,33 +84,9 @@ def test_a_request_reaches_the_app_and_its_answer_the_caller(
 def test_server_sent_events_stream_as_the_app_yields_them(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    url = url_of(emulator, "live") + f"events?gate={tmp_path}"
-    with httpx.stream("GET", url, timeout=30) as response:
-        # The status and headers arrive before the app has any event to send.
-        assert response.status_code == 200
-        assert response.headers["content-type"] == "text/event-stream"
-        body = response.iter_bytes()
-        for index in range(3):
-            (tmp_path / str(index)).touch()
-            assert read_until(body, f"data: {index}\n\n".encode())
-        assert list(body) == []
-
-
-def read_until(body: Iterator[bytes], wanted: bytes) -> bool:
-    """Whether the body's next chunks make ``wanted``, and nothing more."""
-    got = b""
-    while len(got) < len(wanted):
-        got += next(body)
-    return got == wanted
+    assert gated_events(emulator, tmp_path) == "text/event-stream"
 
 
 def test_a_non_http_event_is_a_function_error(emulator: EmulatorProcess) -> None:
-    client = boto3_lambda(emulator.url)
-    try:
-        answer = client.invoke(FunctionName="flat", Payload=b'{"Records": []}')
-    finally:
-        client.close()
-    assert answer["FunctionError"] == "Unhandled"
-    error = answer["Payload"].read().decode()
+    error = non_http_error(emulator)
     assert '"errorType": "NotAnHttpEvent"' in error or '"errorType":"NotAnHttpEvent"' in error
-    assert "understood: API Gateway REST API (payload format 1.0)" in error
