@@ -46,8 +46,7 @@ from emulator.frontends.mappings import mapping_routes
 from emulator.frontends.provisioned import ProvisionedFrontend
 from emulator.frontends.urls import UrlFrontend
 from emulator.frontends.versions import VersionsFrontend
-from emulator.functions.registry import Account, Function
-from emulator.functions.service import LiveConfigs
+from emulator.functions.registry import Account, Function, LiveConfigs
 from emulator.functions.versions import Catalog
 from emulator.http import HttpServer
 from emulator.observe.logs import LogPrinter, Tails
@@ -106,9 +105,8 @@ class Emulator:
         for function in config.functions:
             Function(function, host, self._account, started)
         self._functions = self._account.functions
-        self._services = {name: f.latest for name, f in self._functions.items()}
         ids = Ids()
-        functions = LiveConfigs(self._services)
+        functions = LiveConfigs(self._functions)
         region = config.functions[0].region if config.functions else "us-east-1"
         self.sqs = SqsGateway(config.sqs_endpoint, region, self._sqs_started)
         self._store = StateStore(config.state_dir)

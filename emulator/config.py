@@ -131,6 +131,10 @@ class FunctionConfig:
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:123456789012:function:{self.name}"
 
+    def qualified_arn(self, qualifier: str | None) -> str:
+        """The ARN with ``qualifier`` (a version or alias) after it; None: unqualified."""
+        return self.arn if qualifier is None else f"{self.arn}:{qualifier}"
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:

@@ -78,7 +78,10 @@ def config_document(
     function: FunctionConfig, qualifier: str, fields: Mapping[str, Any], now: float
 ) -> dict[str, Any]:
     """The FunctionEventInvokeConfig Lambda answers: the fields given, its ARN, LastModified."""
-    document: dict[str, Any] = {"LastModified": now, "FunctionArn": f"{function.arn}:{qualifier}"}
+    document: dict[str, Any] = {
+        "LastModified": now,
+        "FunctionArn": function.qualified_arn(qualifier),
+    }
     for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
         if key in fields:
             document[key] = fields[key]

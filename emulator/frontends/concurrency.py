@@ -18,9 +18,9 @@ import re
 from emulator.config import UNRESERVED_MINIMUM
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
+from emulator.frontends.functions import unqualified
 from emulator.functions.registry import Account, Function
 from emulator.http import Request, Response
-from emulator.protocols.invoke_api import function_name, not_found
 
 __all__ = ["ConcurrencyFrontend"]
 
@@ -90,14 +90,5 @@ class ConcurrencyFrontend:
         return ok({"AccountLimit": limit, "AccountUsage": usage})
 
     def _function(self, match: re.Match[str]) -> Function:
-        name, qualifier = function_name(match["FunctionName"], None)
-        function = self._account.functions.get(name)
-        if function is None:
-            raise not_found(name, qualifier)
-        if qualifier is not None:  # reserved concurrency is the function's, not a version's
-            raise ApiError(
-                400,
-                "InvalidParameterValueException",
-                "This operation is not supported on a qualified function ARN",
-            )
-        return function
+        # Reserved concurrency is the function's, not a version's.
+        return unqualified(self._account.functions, match["FunctionName"])

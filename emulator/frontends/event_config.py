@@ -177,5 +177,5 @@ def _no_config(function: FunctionConfig, qualifier: str) -> ApiError:
     return ApiError(
         404,
         "ResourceNotFoundException",
-        f"The function {function.arn}:{qualifier} doesn't have an EventInvokeConfig",
+        f"The function {function.qualified_arn(qualifier)} doesn't have an EventInvokeConfig",
     )

@@ -31,7 +31,16 @@ from emulator.functions.revision import DEFAULT_ROLE, Facts
 from emulator.http import Request, Response
 from emulator.protocols.invoke_api import function_name, not_found
 
-__all__ = ["FunctionsFrontend", "configuration", "page", "published", "whole"]
+__all__ = [
+    "FunctionsFrontend",
+    "check_revision",
+    "configuration",
+    "latest",
+    "page",
+    "published",
+    "unqualified",
+    "whole",
+]
 
 _PATH = "/2015-03-31/functions"
 _MAX_ITEMS = 50
@@ -59,12 +68,12 @@ class FunctionsFrontend:
 
     async def list(self, request: Request, match: re.Match[str]) -> Response:
         functions = [self._functions[name] for name in sorted(self._functions)]
-        documents = [_latest(function) for function in functions]
+        documents = [latest(function) for function in functions]
         if request.query.get("FunctionVersion") == "ALL":  # every published version too
             documents = [
                 document
                 for function in functions
-                for document in [_latest(function), *published(function)]
+                for document in [latest(function), *published(function)]
             ]
         return ok(page(request, documents, "Functions"))
 
@@ -87,14 +96,7 @@ class FunctionsFrontend:
             raise not_found(name, qualifier)
         fields = await read_json(request)
         revision = function.revision
-        wanted = fields.get("RevisionId")
-        if wanted is not None and wanted != revision.id:
-            raise ApiError(
-                412,
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetFunction/GetAlias API to retrieve the latest Revision Id",
-            )
+        check_revision(fields, revision.id)
         updated, extra = _updated(function.config, fields)
         if "Layers" in fields:
             layers = self._layers.resolve(fields["Layers"], updated.code_dir)
@@ -104,7 +106,7 @@ class FunctionsFrontend:
         except ConfigError as exc:
             raise ApiError(400, "InvalidParameterValueException", exc.message) from None
         revision.changed(self._now(), extra)
-        return ok(_latest(function))
+        return ok(latest(function))
 
     def _version(
         self, request: Request, match: re.Match[str]
@@ -115,7 +117,7 @@ class FunctionsFrontend:
         function = self._functions.get(name)
         if function is not None:
             if qualifier in (None, LATEST):
-                return function, function.config, function.revision.facts(function.config.code_dir)
+                return function, function.config, function.facts()
             alias = function.aliases.get(qualifier)
             published = function.versions.get(alias.version if alias else qualifier)
             if published is not None:
@@ -131,13 +133,14 @@ def published(function: Function) -> list[dict[str, Any]]:
     ]
 
 
-def _latest(function: Function) -> dict[str, Any]:
-    return configuration(function.config, function.revision.facts(function.config.code_dir))
+def latest(function: Function) -> dict[str, Any]:
+    """``$LATEST``'s FunctionConfiguration document."""
+    return configuration(function.config, function.facts())
 
 
 def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
     """A version's FunctionConfiguration document, as GetFunctionConfiguration answers."""
-    arn = function.arn if function.version == LATEST else f"{function.arn}:{function.version}"
+    arn = function.qualified_arn(None if function.version == LATEST else function.version)
     document: dict[str, Any] = {
         "FunctionName": function.name,
         "FunctionArn": arn,
@@ -165,6 +168,35 @@ def configuration(function: FunctionConfig, facts: Facts) -> dict[str, Any]:
     if function.dead_letter:
         document["DeadLetterConfig"] = {"TargetArn": function.dead_letter}
     return document
+
+
+def unqualified(functions: Mapping[str, Function], identifier: str) -> Function:
+    """The function a FunctionName names, for an operation on the function as a whole
+    (its versions, aliases, reservation): a qualified one is refused."""
+    name, qualifier = function_name(identifier, None)
+    function = functions.get(name)
+    if function is None:
+        raise not_found(name, qualifier)
+    if qualifier is not None:
+        raise ApiError(
+            400,
+            "InvalidParameterValueException",
+            "This operation is not supported on a qualified function ARN",
+        )
+    return function
+
+
+def check_revision(fields: Mapping[str, Any], latest: str) -> None:
+    """The optimistic lock of an update or a publish: the request's ``RevisionId``, if it
+    gives one, must be the latest."""
+    wanted = fields.get("RevisionId")
+    if wanted is not None and wanted != latest:
+        raise ApiError(
+            412,
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )
 
 
 def page(

@@ -131,9 +131,7 @@ class InvokeFrontend:
     def _invocation(
         self, wanted: InvokeRequest, request_id: str, payload: bytes, function: Function
     ) -> Invocation:
-        arn = function.config.arn
-        if wanted.qualifier is not None:
-            arn = f"{arn}:{wanted.qualifier}"  # the ARN the caller used
+        arn = function.config.qualified_arn(wanted.qualifier)  # the ARN the caller used
         return Invocation(
             request_id,
             payload,

@@ -87,10 +87,10 @@ class ProvisionedFrontend:
         return ok(None, 204)
 
     def _list(self, request: Request, match: re.Match[str]) -> Response:
-        function = self._function(match["FunctionName"])
+        function = self._function(function_name(match["FunctionName"], None)[0])
         items = [
             {
-                "FunctionArn": f"{function.config.arn}:{qualifier}",
+                "FunctionArn": function.config.qualified_arn(qualifier),
                 **self._document(function, qualifier),
             }
             for qualifier in sorted(function.provisioned)
@@ -145,8 +145,7 @@ class ProvisionedFrontend:
             raise not_found(name, qualifier, function.config.region)
         return function, qualifier
 
-    def _function(self, identifier: str) -> Function:
-        name, _ = function_name(identifier, None)
+    def _function(self, name: str) -> Function:
         function = self._account.functions.get(name)
         if function is None:
             raise not_found(name, None)

@@ -97,9 +97,7 @@ class UrlFrontend:
             body,
             request.peer[0] if request.peer else "127.0.0.1",
         )
-        arn = self._function.config.arn
-        if self._url.qualifier is not None:
-            arn = f"{arn}:{self._url.qualifier}"
+        arn = self._function.config.qualified_arn(self._url.qualifier)
         event = function_url.url_event(wanted, context)
         return Invocation(request_id, event, trace_id, self._ids.request_id(), function_arn=arn)
 

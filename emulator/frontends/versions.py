@@ -26,12 +26,19 @@ from emulator.core.routing import (
 )
 from emulator.errors import ApiError
 from emulator.frontends.control import Route, ok, read_json
-from emulator.frontends.functions import configuration, page, published
+from emulator.frontends.functions import (
+    check_revision,
+    configuration,
+    latest,
+    page,
+    published,
+    unqualified,
+)
 from emulator.frontends.provisioned import unpublished
 from emulator.functions.registry import Function
 from emulator.functions.versions import Catalog
 from emulator.http import Request, Response
-from emulator.protocols.invoke_api import function_name, not_found
+from emulator.protocols.invoke_api import not_found
 
 __all__ = ["VersionsFrontend", "alias_document"]
 
@@ -64,10 +71,10 @@ class VersionsFrontend:
     async def publish(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)
         fields = await read_json(request)
-        latest = function.revision.facts(function.config.code_dir)
-        _precondition(fields.get("RevisionId"), latest.revision_id, "Revision Id")
+        now = function.facts()
+        check_revision(fields, now.revision_id)
         wanted = fields.get("CodeSha256")
-        if wanted is not None and wanted != latest.code_sha256:
+        if wanted is not None and wanted != now.code_sha256:
             raise ApiError(
                 400,
                 "InvalidParameterValueException",
@@ -81,9 +88,7 @@ class VersionsFrontend:
 
     async def versions(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)
-        latest = function.config
-        documents = [configuration(latest, function.revision.facts(latest.code_dir))]
-        return ok(page(request, [*documents, *published(function)], "Versions"))
+        return ok(page(request, [latest(function), *published(function)], "Versions"))
 
     async def create(self, request: Request, match: re.Match[str]) -> Response:
         function = self._function(match)
@@ -117,7 +122,7 @@ class VersionsFrontend:
         function = self._function(match)
         current = self._existing(function, match["Name"])
         fields = await read_json(request)
-        _precondition(fields.get("RevisionId"), current.revision_id, "Revision Id")
+        check_revision(fields, current.revision_id)
         alias = self._alias(function, current.name, fields, current)
         return ok(alias_document(function, await self._catalog.put_alias(function, alias)))
 
@@ -155,17 +160,7 @@ class VersionsFrontend:
         return alias
 
     def _function(self, match: re.Match[str]) -> Function:
-        name, qualifier = function_name(match["FunctionName"], None)
-        function = self._functions.get(name)
-        if function is None:
-            raise not_found(name, qualifier)
-        if qualifier is not None:
-            raise ApiError(
-                400,
-                "InvalidParameterValueException",
-                "This operation is not supported on a qualified function ARN",
-            )
-        return function
+        return unqualified(self._functions, match["FunctionName"])
 
 
 def alias_document(function: Function, alias: Alias) -> dict[str, Any]:
@@ -183,7 +178,7 @@ def alias_document(function: Function, alias: Alias) -> dict[str, Any]:
 
 
 def _alias_arn(function: Function, name: str) -> str:
-    return f"{function.config.arn}:{name}"
+    return function.config.qualified_arn(name)
 
 
 def _checked(function: Function, check: Callable[[], None]) -> None:
@@ -194,14 +189,3 @@ def _checked(function: Function, check: Callable[[], None]) -> None:
     except InvalidRouting as exc:
         kind = "ValidationException" if exc.malformed else "InvalidParameterValueException"
         raise ApiError(400, kind, exc.message) from None
-
-
-def _precondition(given: Any, actual: str, what: str) -> None:
-    """PublishVersion's and UpdateAlias's optimistic locks."""
-    if given is not None and given != actual:
-        raise ApiError(
-            412,
-            "PreconditionFailedException",
-            f"The {what} provided does not match the latest {what}. "
-            "Call the GetFunction/GetAlias API to retrieve the latest value",
-        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from emulator.config import FunctionConfig
@@ -26,7 +26,7 @@ from emulator.environments.driver import Host
 from emulator.functions.revision import Facts, Revision
 from emulator.functions.service import FunctionService, Provisioned
 
-__all__ = ["Account", "Function", "ProvisionedConfig", "Qualified", "Target"]
+__all__ = ["Account", "Function", "LiveConfigs", "ProvisionedConfig", "Qualified", "Target"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,10 @@ class Function:
     def config(self) -> FunctionConfig:
         """``$LATEST``'s configuration, as it is now."""
         return self.latest.function
+
+    def facts(self) -> Facts:
+        """``$LATEST``'s RevisionId, code hash and the rest, as of now."""
+        return self.revision.facts(self.config.code_dir)
 
     @property
     def services(self) -> list[FunctionService]:
@@ -229,11 +233,27 @@ class Qualified:
     @property
     def arn(self) -> str:
         """The function's ARN, qualified as it was named."""
-        arn = self._function.config.arn
-        return arn if self._qualifier is None else f"{arn}:{self._qualifier}"
+        return self._function.config.qualified_arn(self._qualifier)
 
     async def invoke(self, invocation: Invocation) -> Outcome | Throttled:
         target = self._function.resolve(self._qualifier)
         if target is None:  # its alias was deleted: the batch goes back to the queue
             return Throttled(0)
         return await target.service.invoke(invocation)
+
+
+class LiveConfigs(Mapping[str, FunctionConfig]):
+    """Each function's ``$LATEST`` configuration as it is now (UpdateFunctionConfiguration
+    changes it), by name: what readers of configurations hold, rather than a copy."""
+
+    def __init__(self, functions: Mapping[str, Function]) -> None:
+        self._functions = functions
+
+    def __getitem__(self, name: str) -> FunctionConfig:
+        return self._functions[name].config
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._functions)
+
+    def __len__(self) -> int:
+        return len(self._functions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from emulator.config import FunctionConfig
@@ -23,7 +23,7 @@ from emulator.core.placement import Gate, Granted, Placement, Throttled
 from emulator.environments.driver import EnvironmentDriver, Host
 from emulator.environments.relay import StreamRelay
 
-__all__ = ["FunctionService", "LiveConfigs", "Provisioned"]
+__all__ = ["FunctionService", "Provisioned"]
 
 _REAP_EVERY_S = 1.0
 # How long a synchronous invoke waits in line for a slot an environment is
@@ -53,23 +53,6 @@ class Provisioned:
         if self.reason is not None:
             return "FAILED"
         return "READY" if self.ready >= self.requested else "IN_PROGRESS"
-
-
-class LiveConfigs(Mapping[str, FunctionConfig]):
-    """Each function's configuration as it is now (UpdateFunctionConfiguration changes
-    it), by name: what readers of configurations hold, rather than a copy."""
-
-    def __init__(self, services: Mapping[str, FunctionService]) -> None:
-        self._services = services
-
-    def __getitem__(self, name: str) -> FunctionConfig:
-        return self._services[name].function
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._services)
-
-    def __len__(self) -> int:
-        return len(self._services)
 
 
 class FunctionService:
@@ -290,21 +273,17 @@ class FunctionService:
         env = self._envs.pop(env_id, None)
         if env is None:
             return
-        if env_id in self._placement.provisioned and env.initialised:
-            self._replace(env)
+        # A provisioned environment that went after its init (it crashed, or timed out)
+        # is replaced, as Lambda keeps the provisioned count.
+        replace = env_id in self._placement.provisioned and env.initialised and not self._closing
         self._starting.pop(env_id, None)
         task = asyncio.ensure_future(env.closed())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
         self._grant(self._placement.retire(env_id))
-        self._on_freed()
-
-    def _replace(self, env: EnvironmentDriver) -> None:
-        """A provisioned environment that went after its init (it crashed, or timed out)
-        is replaced, as Lambda keeps the provisioned count."""
-        if not self._closing:
-            self._placement.retire(env.id)
+        if replace:
             self._add_provisioned(1)
+        self._on_freed()
 
     def _grant(self, grants: list[tuple[int, Granted]]) -> None:
         for waiter, granted in grants:

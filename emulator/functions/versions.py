@@ -90,7 +90,7 @@ class Catalog:
 
     async def _publish(self, function: Function, description: str, now: float) -> tuple[str, bool]:
         latest = function.config
-        facts = await asyncio.to_thread(function.revision.facts, latest.code_dir)
+        facts = await asyncio.to_thread(function.facts)
         if function.versions:
             number = max(function.versions, key=int)
             service, last = function.versions[number]
