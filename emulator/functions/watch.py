@@ -1,10 +1,10 @@
 """Code reload: what changed under a function's code directory or layers since the last look.
 
 The directory is walked (``__pycache__`` and its top-level dot-directories,
-``.git``, ``.venv`` and the like, left out) and
-each file's modification time and size compared with the last walk's: no
-inotify, so nothing but the standard library, at the cost of a walk every
-:data:`EVERY_S` seconds while the emulator runs.
+``.git``, ``.venv`` and the like, left out) and each file's modification time
+and size compared with the last walk's: no inotify, so nothing but the
+standard library, at the cost of a walk every :data:`EVERY_S` seconds while
+the emulator runs.
 """
 
 from __future__ import annotations
